@@ -1,0 +1,162 @@
+"""Reading published files safely: zips, text encodings, CSV headers.
+
+Shared by every parser so that a truncated zip, a zip bomb, a BOM or a renamed
+column is handled the same way everywhere, with a message naming the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from .models import ParseError
+
+MAX_MEMBER_BYTES = 200 * 1024 * 1024  # one CSV inside a zip
+MAX_TOTAL_BYTES = 500 * 1024 * 1024  # all members together
+MAX_MEMBERS = 2000
+
+_HTML_START = re.compile(rb"^\s*(<!doctype html|<html|<head|<body|<\?xml)", re.I)
+
+
+def looks_like_html(body: bytes) -> bool:
+    return bool(_HTML_START.match(body[:512].lstrip(b"\xef\xbb\xbf")))
+
+
+def zip_members(body: bytes, where: str) -> dict[str, bytes]:
+    """Read a zip's files (not folders, not __MACOSX), within size limits.
+
+    Member names are only used as labels: nothing is ever written to a path
+    derived from them.
+    """
+    if looks_like_html(body):
+        raise ParseError(f"{where}: expected a zip file but got an HTML page")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(body))
+    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+        raise ParseError(f"{where}: not a readable zip file ({exc}); the download may be truncated") from exc
+    infos = [i for i in archive.infolist() if not i.is_dir() and not _is_junk(i.filename)]
+    if len(infos) > MAX_MEMBERS:
+        raise ParseError(f"{where}: zip holds {len(infos)} files, more than the limit of {MAX_MEMBERS}")
+    members: dict[str, bytes] = {}
+    total = 0
+    for info in infos:
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise ParseError(f"{where}: zip member {info.filename!r} would expand to {info.file_size} bytes, over the limit")
+        try:
+            with archive.open(info) as fh:
+                data = fh.read(MAX_MEMBER_BYTES + 1)
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+            raise ParseError(f"{where}: zip member {info.filename!r} cannot be read ({exc}); the zip may be truncated") from exc
+        if len(data) > MAX_MEMBER_BYTES:
+            raise ParseError(f"{where}: zip member {info.filename!r} expands past the limit of {MAX_MEMBER_BYTES} bytes")
+        total += len(data)
+        if total > MAX_TOTAL_BYTES:
+            raise ParseError(f"{where}: zip expands past the limit of {MAX_TOTAL_BYTES} bytes")
+        members[info.filename] = data
+    return members
+
+
+def _is_junk(name: str) -> bool:
+    base = name.rsplit("/", 1)[-1]
+    return name.startswith("__MACOSX/") or "/__MACOSX/" in name or base.startswith("._") or base == ".DS_Store"
+
+
+def decode_text(data: bytes, where: str) -> str:
+    """Decode a published text file: UTF-8 (with or without BOM), UTF-16 with a
+    BOM, else Windows-1252. Line endings become \\n (CR-only files included)."""
+    if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
+        text = data.decode("utf-16")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                text = data.decode("cp1252")
+            except UnicodeDecodeError as exc:
+                raise ParseError(f"{where}: text is neither UTF-8, UTF-16 nor Windows-1252 ({exc})") from exc
+    if "\x00" in text:
+        raise ParseError(f"{where}: text contains NUL bytes; not a CSV or text file")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@dataclass
+class CsvTable:
+    """A CSV with its header mapped to canonical column names."""
+
+    where: str
+    header: list[str]
+    columns: dict[str, int]  # canonical name -> index
+    rows: list[tuple[int, list[str]]]  # (1-based line number of the record, cells)
+
+    def get(self, cells: list[str], name: str) -> str:
+        idx = self.columns.get(name)
+        if idx is None or idx >= len(cells):
+            return ""
+        return cells[idx]
+
+
+def header_key(name: str) -> str:
+    """Compare headers loosely: case, spaces, BOMs and footnote marks aside."""
+    name = name.replace("\ufeff", "").replace("\u00a0", " ")
+    name = re.sub(r"\[\d+\]|\*+$", "", name)
+    return re.sub(r"\s+", " ", name).strip().casefold()
+
+
+def read_csv(
+    data: bytes | str,
+    where: str,
+    columns: Mapping[str, Iterable[str]],
+    *,
+    optional: Iterable[str] = (),
+    allow_extra: bool = False,
+    header_row: int = 0,
+) -> CsvTable:
+    """Parse a CSV and find its columns by name, never by position.
+
+    `columns` maps each canonical name to the header spellings accepted for it.
+    A missing required column, or (unless allow_extra) a column nobody asked for,
+    is a ParseError naming the file and the column.
+    """
+    text = data if isinstance(data, str) else decode_text(data, where)
+    reader = csv.reader(io.StringIO(text))
+    records: list[tuple[int, list[str]]] = []
+    try:
+        for cells in reader:
+            records.append((reader.line_num, cells))
+    except csv.Error as exc:
+        raise ParseError(f"{where}: malformed CSV at line {reader.line_num}: {exc}") from exc
+    if len(records) <= header_row:
+        raise ParseError(f"{where}: empty file, expected a CSV header with {', '.join(columns)}")
+    header = records[header_row][1]
+    wanted = {header_key(alias): canon for canon, aliases in columns.items() for alias in aliases}
+    found: dict[str, int] = {}
+    unexpected: list[str] = []
+    for idx, name in enumerate(header):
+        key = header_key(name)
+        if not key:
+            continue  # trailing empty header cells
+        canon = wanted.get(key)
+        if canon is None:
+            unexpected.append(name)
+        elif canon in found:
+            raise ParseError(f"{where}: column {name!r} appears twice")
+        else:
+            found[canon] = idx
+    optional = set(optional)
+    missing = [c for c in columns if c not in found and c not in optional]
+    if missing:
+        expected = "; ".join(f"{c} (as {' or '.join(repr(a) for a in columns[c])})" for c in missing)
+        raise ParseError(f"{where}: header changed: missing column {expected}; header is {header!r}")
+    if unexpected and not allow_extra:
+        raise ParseError(f"{where}: header changed: unexpected column(s) {unexpected!r}; expected only {list(columns)}")
+    body = [(line, cells) for line, cells in records[header_row + 1 :] if any(c.strip() for c in cells)]
+    return CsvTable(where=where, header=header, columns=found, rows=body)
+
+
+def iter_csv_dicts(table: CsvTable) -> Iterator[tuple[int, dict[str, str]]]:
+    for line, cells in table.rows:
+        yield line, {name: (cells[idx] if idx < len(cells) else "") for name, idx in table.columns.items()}

@@ -1,0 +1,48 @@
+"""Shared test fixtures: paths to ../shared (real published files), documents
+built from them, a temporary database, and a local HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import socketserver
+import threading
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from scrapers.models import Document
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def shared_path(*parts: str) -> Path:
+    """A file under ../shared, or skip the test with a clear message."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real published data not found at {path} (clone the project beside its shared/ folder)")
+    return path
+
+
+def document_from(path: Path, url: str, **kw) -> Document:
+    return Document(url=url, body=Path(path).read_bytes(), fetched_at=datetime(2026, 1, 1, tzinfo=timezone.utc), **kw)
+
+
+def mirror_document(edition: str, url: str, **kw) -> Document:
+    """The Document a fetch of `url` would give from ../shared/mirror/<edition>."""
+    from scrapers.http import mirror_relpath
+
+    return document_from(shared_path("mirror", edition, mirror_relpath(url)), url, **kw)
+
+
+@pytest.fixture
+def shared_dir() -> Path:
+    return shared_path()
+
+
+@pytest.fixture
+def db_path(tmp_path) -> Path:
+    return tmp_path / "data" / "takedowns.duckdb"
