@@ -7,6 +7,7 @@ Nothing here touches the network or the database.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -40,6 +41,22 @@ METRICS: dict[str, str] = {
     "requests_for_user_data": "Requests for user data (count)",
     "pct_requests_data_produced": "Requests where some data was produced (percent of requests)",
     "content_restrictions": "Pieces of content restricted under local law (count)",
+    "items_no_action": "Items on which no action was taken (count)",
+    "requests_processed": "Requests the platform processed, i.e. acted on under its rules or local law (count; GitHub's term)",
+    "pages_actioned": "Hosted web sites affected by actioned requests (count; GitHub Pages sites, which may belong to the repositories counted as items)",
+    "requests_data_produced": "Requests for user data where some data was produced (count)",
+    "accounts_data_produced": "Accounts for which some data was produced (count)",
+    "pct_of_requests": "Share of all requests that are of the row's kind, e.g. subpoenas (percent of requests)",
+    "pct_requests_content_withheld": "Share of requests where some content was withheld in the requesting country (percent of requests)",
+    "accounts_withheld": "Accounts withheld in the requesting country (count)",
+    "items_withheld": "Items (posts, Tweets…) withheld in the requesting country (count)",
+    "accounts_actioned_tos": "Accounts named in legal requests that were actioned under the platform's terms of service (count)",
+    "accounts_no_action": "Accounts named in legal requests on which no action was taken (count)",
+    "user_accounts_referenced": "User accounts referenced in requests for user data (count)",
+    "requests_rejected": "Requests the platform objected to or rejected, in part or in full (count)",
+    "appeals_received": "Appeals received against removals made on request (count)",
+    "appeals_granted": "Appeals against removals that were granted (count)",
+    "items_reinstated": "Items (apps, posts…) reinstated after an appeal (count)",
 }
 
 # The unit of each metric: values are only ever charted on one axis with values
@@ -89,11 +106,11 @@ class Document:
     published_as_of: date | None = None  # for imports: when the file was published
     origin: str = "fetch"  # fetch, mirror, import
 
-    @property
+    @functools.cached_property
     def sha256(self) -> str:
         return hashlib.sha256(self.body).hexdigest()
 
-    @property
+    @functools.cached_property
     def document_id(self) -> str:
         # Stable across database rebuilds: the same bytes from the same URL.
         return hashlib.sha256(f"{self.url}\n{self.sha256}".encode()).hexdigest()[:16]

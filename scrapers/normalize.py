@@ -43,6 +43,7 @@ ALIASES: dict[str, str] = {
     "congo kinshasa": "CD",
     "congo drc": "CD",
     "democratic republic of the congo": "CD",
+    "democratic republic of congo": "CD",  # TikTok
     "dr congo": "CD",
     "congo brazzaville": "CG",
     "republic of the congo": "CG",
@@ -105,6 +106,18 @@ ALIASES: dict[str, str] = {
     "eu": "EU",
     "europol": "XE",
     "interpol": "XI",
+    # Traditional-Chinese names in Facebook's 2013-2015 reports that CLDR
+    # spells otherwise (澳洲, 捷克, 北馬其頓, 中國香港特別行政區, …).
+    "澳大利亞": "AU",
+    "捷克共和國": "CZ",
+    "馬其頓": "MK",
+    "香港": "HK",
+    "澳門": "MO",
+    "巴勒斯坦": "PS",
+    # Misspellings in Twitter's removal-requests CSVs (2016-2018).
+    "tunisla": "TN",
+    "crotia": "HR",
+    "czech republuc": "CZ",
 }
 
 # Names that stand for more than one country in practice: never guessed.
@@ -187,7 +200,10 @@ def _cldr_index() -> dict[str, set[str]]:
 
     codes = _iso_codes()
     index: dict[str, set[str]] = {}
-    for ident in localedata.locale_identifiers():
+    # Base and script locales (zh_Hant, sr_Latn…) carry every distinct name;
+    # regional variants (fr_CA…) only repeat them and would triple the cost.
+    idents = [i for i in localedata.locale_identifiers() if "_" not in i or (i.count("_") == 1 and len(i.split("_")[1]) == 4)]
+    for ident in idents:
         try:
             territories = Locale.parse(ident).territories
         except Exception:  # a locale Babel lists but cannot load: skip it
@@ -214,9 +230,13 @@ def resolve_country(name: str | None, code: str | None = None) -> CountryMatch:
     key = _name_key(name)
     if key in AMBIGUOUS:
         return CountryMatch(None, "ambiguous")
-    if len(key) == 2 and key.upper() in _iso_codes() and key not in ALIASES:
+    # A code is two plain letters as published: folding accents must not turn
+    # a name into one (Vietnamese "Áo" is Austria, not AO; "Bỉ" Belgium, not BI).
+    as_published = _name_key(name, strip_accents=False)
+    if len(key) == 2 and as_published.isascii() and key.upper() in _iso_codes() and key not in ALIASES:
         return CountryMatch(key.upper(), "code")
-    for index, how in ((_english_index(), "iso"), (_cldr_index(), "cldr")):
+    for load_index, how in ((_english_index, "iso"), (_cldr_index, "cldr")):
+        index = load_index()  # the all-locales index is built only on a miss
         found = index.get(key) or index.get(_name_key(name, strip_accents=False))
         if found:
             if len(found) == 1:

@@ -54,7 +54,7 @@ _SUMMARY = {
 }
 _DETAILED = {**_COMMON, "product": ["Product"], "reason": ["Reason"], "requests": ["Total"]}
 _HISTORICAL_GROUPS = {
-    "All Requests": ("All requests", True),
+    "All Requests": ("All requests", True),  # the total of the two rows below
     "Court Orders": ("Court orders", False),
     "Other Requests (Executive, Police, etc.)": ("Executive, police, etc.", False),
 }
@@ -177,7 +177,7 @@ def _parse_historical(table, dataset, member, where) -> Iterator[Observation | W
             for metric in _HISTORICAL_FIELDS.values():
                 yield from _observation(
                     row, dataset, member, line, metric, row[f"{group}|{metric}"], where,
-                    requester=requester, is_total=is_total,
+                    requester=requester, is_total=is_total, total_over="requester" if is_total else "",
                 )
 
 

@@ -1,0 +1,493 @@
+"""The DuckDB database: schema, transactional loads, revisions, public views.
+
+A refresh never writes the live database file in place. It copies it, loads
+into the copy (each source in its own transaction) and swaps the copy in with
+an atomic rename, so a dashboard reading the old file keeps working, a killed
+refresh leaves the last good database untouched, and a failed source rolls back
+without touching the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .models import METRIC_UNITS, METRICS, Document, Notice, Observation, SourceSpec, Warning
+from .normalize import alpha3, is_country, period_grain, period_label
+from .validate import country_key, observation_key
+
+SCHEMA_VERSION = "1"
+
+_KEY_SEP = "\x1f"  # joins a figure's key parts into one comparable string
+KEY_COLUMNS = (
+    "source", "dataset", "platform", "country_key", "period_start", "period_end",
+    "requester", "product", "reason", "metric",
+)  # fmt: skip
+
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS sources (
+        slug VARCHAR PRIMARY KEY, platform VARCHAR, title VARCHAR, cadence VARCHAR,
+        homepage VARCHAR, urls VARCHAR[], notes VARCHAR, import_only BOOLEAN,
+        parser_hash VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS datasets (
+        source VARCHAR, dataset VARCHAR, description VARCHAR, headline_rank INTEGER,
+        PRIMARY KEY (source, dataset))""",
+    """CREATE TABLE IF NOT EXISTS metrics (metric VARCHAR PRIMARY KEY, description VARCHAR, unit VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS documents (
+        document_id VARCHAR PRIMARY KEY, source VARCHAR, url VARCHAR, origin VARCHAR,
+        fetched_at TIMESTAMPTZ, last_checked_at TIMESTAMPTZ, published_as_of DATE,
+        http_status INTEGER, etag VARCHAR, last_modified VARCHAR, content_type VARCHAR,
+        sha256 VARCHAR, size BIGINT, members VARCHAR[], archive_path VARCHAR, loaded BOOLEAN)""",
+    """CREATE TABLE IF NOT EXISTS observation_rows (
+        obs_key VARCHAR, source VARCHAR, dataset VARCHAR, platform VARCHAR, product VARCHAR,
+        country_key VARCHAR, country_code VARCHAR, country_name VARCHAR,
+        period_start DATE, period_end DATE, period_label VARCHAR, period_grain VARCHAR,
+        requester VARCHAR, reason VARCHAR, metric VARCHAR,
+        value DOUBLE, value_low DOUBLE, value_high DOUBLE, value_text VARCHAR,
+        is_total BOOLEAN, total_over VARCHAR,
+        document_id VARCHAR, member VARCHAR, row_number INTEGER, loaded_at TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS revisions (
+        obs_key VARCHAR, source VARCHAR, dataset VARCHAR, platform VARCHAR, country_key VARCHAR, country_code VARCHAR,
+        country_name VARCHAR, period_start DATE, period_end DATE, requester VARCHAR, product VARCHAR,
+        reason VARCHAR, metric VARCHAR, kind VARCHAR,
+        old_value DOUBLE, old_value_low DOUBLE, old_value_high DOUBLE, old_value_text VARCHAR, old_document_id VARCHAR,
+        new_value DOUBLE, new_value_low DOUBLE, new_value_high DOUBLE, new_value_text VARCHAR, new_document_id VARCHAR,
+        detected_at TIMESTAMPTZ)""",
+    """CREATE TABLE IF NOT EXISTS warnings (
+        source VARCHAR, document_id VARCHAR, kind VARCHAR, detail VARCHAR, member VARCHAR, row_number INTEGER)""",
+    """CREATE TABLE IF NOT EXISTS notice_rows (
+        notice_id VARCHAR, source VARCHAR, platform VARCHAR, country_code VARCHAR, country_name VARCHAR,
+        notice_date DATE, agency VARCHAR, agency_as_published VARCHAR, title VARCHAR, urls VARCHAR[],
+        text VARCHAR, source_url VARCHAR, document_id VARCHAR, member VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS claims (
+        claim_id INTEGER, claimant VARCHAR, country_code VARCHAR, country_name VARCHAR,
+        period_start DATE, period_end DATE, platform VARCHAR, claimed_metric VARCHAR,
+        value DOUBLE, value_low DOUBLE, value_high DOUBLE, value_text VARCHAR, qualifier VARCHAR,
+        per_week BOOLEAN, note VARCHAR, source_title VARCHAR, source_url VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS runs (
+        source VARCHAR, started_at TIMESTAMPTZ, finished_at TIMESTAMPTZ, status VARCHAR, message VARCHAR,
+        documents INTEGER, observations INTEGER, revisions INTEGER, warnings INTEGER)""",
+]
+
+VIEWS = [
+    # The public, documented view: one row per published figure, with provenance.
+    """CREATE OR REPLACE VIEW observations AS
+    SELECT o.source, o.dataset, o.platform, NULLIF(o.product, '') AS product,
+           o.country_code, o.country_name, o.period_start, o.period_end, o.period_label, o.period_grain,
+           NULLIF(o.requester, '') AS requester, NULLIF(o.reason, '') AS reason,
+           o.metric, m.unit, o.value, o.value_low, o.value_high, o.value_text, o.is_total,
+           o.document_id, o.member, o.row_number,
+           d.url AS source_url, d.fetched_at, d.sha256 AS document_sha256, d.published_as_of
+    FROM observation_rows o
+    JOIN documents d USING (document_id)
+    LEFT JOIN metrics m USING (metric)""",
+    # Per dataset, country and period: the published total where there is one,
+    # else the sum of the finest rows (bounds summed for banded values).
+    """CREATE OR REPLACE VIEW dataset_totals AS
+    SELECT source, dataset, platform, country_key, any_value(country_code) AS country_code,
+           any_value(country_name) AS country_name, period_start, period_end,
+           any_value(period_label) AS period_label, any_value(period_grain) AS period_grain, metric,
+           CASE WHEN count(*) FILTER (WHERE is_total) > 0
+                THEN max(value) FILTER (WHERE is_total)
+                WHEN count(value) = count(*) THEN sum(value) END AS value,
+           CASE WHEN count(*) FILTER (WHERE is_total) > 0
+                THEN max(value_low) FILTER (WHERE is_total) ELSE sum(value_low) END AS value_low,
+           CASE WHEN count(*) FILTER (WHERE is_total) > 0
+                THEN max(value_high) FILTER (WHERE is_total)
+                WHEN count(value_high) = count(*) THEN sum(value_high) END AS value_high,
+           count(*) FILTER (WHERE value IS NULL) AS banded_rows,
+           count(*) AS rows, list(DISTINCT document_id) AS document_ids
+    FROM observation_rows
+    WHERE metric IN (SELECT metric FROM metrics WHERE unit = 'count')
+    GROUP BY source, dataset, platform, country_key, period_start, period_end, metric""",
+    # The headline per platform, country and period: from the source's
+    # preferred dataset for that period (Google's historical and current
+    # tables overlap in 2019-H1; only one is counted).
+    """CREATE OR REPLACE VIEW headline AS
+    SELECT t.* EXCLUDE (rank_in_period), s.title AS source_title, s.homepage AS source_homepage
+    FROM (
+        SELECT t.*, d.headline_rank,
+               rank() OVER (PARTITION BY t.source, t.platform, t.country_key, t.period_start, t.period_end, t.metric
+                            ORDER BY d.headline_rank) AS rank_in_period
+        FROM dataset_totals t JOIN datasets d USING (source, dataset)
+        WHERE d.headline_rank IS NOT NULL
+    ) t JOIN sources s ON s.slug = t.source
+    WHERE rank_in_period = 1""",
+    """CREATE OR REPLACE VIEW notices AS
+    SELECT n.*, d.url AS fetched_url, d.fetched_at, d.sha256 AS document_sha256
+    FROM notice_rows n JOIN documents d USING (document_id)""",
+]
+
+
+# --------------------------------------------------------------------------
+# Opening
+# --------------------------------------------------------------------------
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for statement in SCHEMA:
+        con.execute(statement)
+    for statement in VIEWS:
+        con.execute(statement)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    con.execute("DELETE FROM metrics")
+    con.executemany(
+        "INSERT INTO metrics VALUES (?, ?, ?)", [(m, d, METRIC_UNITS[m]) for m, d in METRICS.items()]
+    )
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+class RefreshLocked(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def writable_copy(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open a private copy of the database for a refresh; swap it in at the end.
+
+    One refresh at a time (a lock file beside the database). Readers of the
+    old file are never blocked; they see the new file once they reopen.
+    """
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    lock_fh = open(db_path.with_name(db_path.name + ".lock"), "w")
+    try:
+        try:
+            fcntl.flock(lock_fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise RefreshLocked(f"another refresh of {db_path} is running") from None
+        tmp = db_path.with_name(f".{db_path.name}.refreshing-{os.getpid()}")
+        for stale in db_path.parent.glob(f".{db_path.name}.refreshing-*"):
+            stale.unlink(missing_ok=True)  # left by a killed refresh
+        if db_path.exists():
+            shutil.copyfile(db_path, tmp)
+        con = duckdb.connect(str(tmp))
+        try:
+            ensure_schema(con)
+            yield con
+            con.execute("CHECKPOINT")
+        except BaseException:
+            con.close()
+            tmp.unlink(missing_ok=True)
+            Path(str(tmp) + ".wal").unlink(missing_ok=True)
+            raise
+        con.close()
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, db_path)
+        _fsync_dir(db_path.parent)
+    finally:
+        lock_fh.close()
+
+
+def connect_readonly(db_path: str | Path) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(db_path), read_only=True)
+
+
+# --------------------------------------------------------------------------
+# Sources and documents
+# --------------------------------------------------------------------------
+
+
+def register_source(con: duckdb.DuckDBPyConnection, spec: SourceSpec, parser_hash: str | None = None) -> None:
+    con.execute(
+        """INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (slug) DO UPDATE SET platform = excluded.platform, title = excluded.title,
+             cadence = excluded.cadence, homepage = excluded.homepage, urls = excluded.urls,
+             notes = excluded.notes, import_only = excluded.import_only,
+             parser_hash = COALESCE(excluded.parser_hash, sources.parser_hash)""",
+        [spec.slug, spec.platform, spec.title, spec.cadence, spec.homepage, list(spec.urls), spec.notes,
+         spec.import_only, parser_hash],
+    )  # fmt: skip
+    con.execute("DELETE FROM datasets WHERE source = ?", [spec.slug])
+    ranks = {name: i for i, name in enumerate(spec.headline_datasets)}
+    con.executemany(
+        "INSERT INTO datasets VALUES (?, ?, ?, ?)",
+        [(spec.slug, name, desc, ranks.get(name)) for name, desc in spec.datasets.items()],
+    )
+
+
+def parser_hash_of(con: duckdb.DuckDBPyConnection, slug: str) -> str | None:
+    row = con.execute("SELECT parser_hash FROM sources WHERE slug = ?", [slug]).fetchone()
+    return row[0] if row else None
+
+
+def known_documents(con: duckdb.DuckDBPyConnection, slug: str) -> dict[str, tuple[str | None, str | None, str]]:
+    """url -> (etag, last_modified, sha256) of the newest loaded document."""
+    rows = con.execute(
+        """SELECT url, etag, last_modified, sha256 FROM documents
+           WHERE source = ? AND loaded
+           QUALIFY row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) = 1""",
+        [slug],
+    ).fetchall()
+    return {url: (etag, lm, sha) for url, etag, lm, sha in rows}
+
+
+def document_row(doc: Document, slug: str, archive_path: str, members: list[str] | None) -> list:
+    return [
+        doc.document_id, slug, doc.url, doc.origin, doc.fetched_at, doc.fetched_at, doc.published_as_of,
+        doc.http_status, doc.etag, doc.last_modified, doc.content_type, doc.sha256, len(doc.body),
+        members, archive_path, True,
+    ]  # fmt: skip
+
+
+def touch_documents(con: duckdb.DuckDBPyConnection, docs: Iterable[Document]) -> None:
+    """Record that unchanged documents were checked again."""
+    for doc in docs:
+        con.execute(
+            "UPDATE documents SET last_checked_at = ? WHERE document_id = ?", [doc.fetched_at, doc.document_id]
+        )
+
+
+def record_run(con: duckdb.DuckDBPyConnection, slug: str, started: datetime, result) -> None:
+    con.execute(
+        "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [slug, started, datetime.now(timezone.utc), result.status, result.message, result.documents,
+         result.observations, result.revisions, result.warnings],
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------
+
+
+def _observation_frame(slug: str, platform: str, observations: list[Observation], doc_ids: list[str], loaded_at) -> pd.DataFrame:
+    cols: dict[str, list] = {name: [] for name in (
+        "obs_key", "source", "dataset", "platform", "product", "country_key", "country_code", "country_name",
+        "period_start", "period_end", "period_label", "period_grain", "requester", "reason", "metric",
+        "value", "value_low", "value_high", "value_text", "is_total", "total_over",
+        "document_id", "member", "row_number", "loaded_at")}  # fmt: skip
+    labels: dict[tuple, tuple[str, str]] = {}
+    for obs, doc_id in zip(observations, doc_ids):
+        span = (obs.period_start, obs.period_end)
+        if span not in labels:
+            labels[span] = (period_label(*span), period_grain(*span))
+        label, grain = labels[span]
+        cols["obs_key"].append(_KEY_SEP.join(str(part) for part in (slug,) + observation_key(obs, platform)))
+        cols["source"].append(slug)
+        cols["dataset"].append(obs.dataset)
+        cols["platform"].append(obs.platform or platform)
+        cols["product"].append(obs.product)
+        cols["country_key"].append(country_key(obs))
+        cols["country_code"].append(obs.country_code)
+        cols["country_name"].append(obs.country_name)
+        cols["period_start"].append(obs.period_start)
+        cols["period_end"].append(obs.period_end)
+        cols["period_label"].append(label)
+        cols["period_grain"].append(grain)
+        cols["requester"].append(obs.requester)
+        cols["reason"].append(obs.reason)
+        cols["metric"].append(obs.metric)
+        cols["value"].append(obs.value)
+        cols["value_low"].append(obs.value_low)
+        cols["value_high"].append(obs.value_high)
+        cols["value_text"].append(obs.value_text)
+        cols["is_total"].append(obs.is_total)
+        cols["total_over"].append(obs.total_over)
+        cols["document_id"].append(doc_id)
+        cols["member"].append(obs.member)
+        cols["row_number"].append(obs.row)
+        cols["loaded_at"].append(loaded_at)
+    frame = pd.DataFrame(cols)
+    for name in ("value", "value_low", "value_high"):
+        frame[name] = pd.to_numeric(frame[name], errors="raise").astype("float64")
+    frame["row_number"] = frame["row_number"].astype("Int64")
+    return frame
+
+
+def load_source(
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    documents: list[Document],
+    document_meta: dict[str, tuple[str, list[str] | None]],
+    observations: list[tuple[Observation, str]],
+    notices: list[tuple[Notice, str]],
+    warnings: list[tuple[Warning, str]],
+) -> tuple[int, int]:
+    """Load one source's parse in one transaction. Returns (rows, revisions).
+
+    Figures whose key is already stored are replaced; the old value goes to
+    `revisions` when it differs. Figures an earlier edition published that the
+    new edition of the same file leaves out stay current, and are noted as
+    `not_republished` revisions.
+    """
+    now = datetime.now(timezone.utc)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for doc in documents:
+            archive_path, members = document_meta[doc.document_id]
+            con.execute(
+                """INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (document_id) DO UPDATE SET last_checked_at = excluded.last_checked_at,
+                     etag = excluded.etag, last_modified = excluded.last_modified, loaded = true,
+                     published_as_of = COALESCE(excluded.published_as_of, documents.published_as_of)""",
+                document_row(doc, spec.slug, archive_path, members),
+            )
+        obs_list = [o for o, _ in observations]
+        frame = _observation_frame(spec.slug, spec.platform, obs_list, [d for _, d in observations], now)
+        con.register("incoming_frame", frame)
+        con.execute("CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM incoming_frame")
+        con.unregister("incoming_frame")
+        before = con.execute("SELECT count(*) FROM revisions").fetchone()[0]
+        con.execute(
+            """INSERT INTO revisions
+            SELECT s.obs_key, s.source, s.dataset, s.platform, s.country_key, s.country_code, s.country_name,
+                   s.period_start, s.period_end, s.requester, s.product, s.reason, s.metric, 'changed',
+                   o.value, o.value_low, o.value_high, o.value_text, o.document_id,
+                   s.value, s.value_low, s.value_high, s.value_text, s.document_id, ?
+            FROM staged s JOIN observation_rows o ON o.obs_key = s.obs_key
+            WHERE o.document_id <> s.document_id
+              AND (o.value IS DISTINCT FROM s.value OR o.value_low IS DISTINCT FROM s.value_low
+                   OR o.value_high IS DISTINCT FROM s.value_high)""",
+            [now],
+        )
+        # Rows an earlier edition of the same URL published, for a dataset and
+        # period the new edition covers, that the new edition leaves out.
+        con.execute(
+            """INSERT INTO revisions
+            SELECT o.obs_key, o.source, o.dataset, o.platform, o.country_key, o.country_code, o.country_name,
+                   o.period_start, o.period_end, o.requester, o.product, o.reason, o.metric, 'not_republished',
+                   o.value, o.value_low, o.value_high, o.value_text, o.document_id,
+                   NULL, NULL, NULL, NULL, NULL, ?
+            FROM observation_rows o
+            JOIN documents od ON od.document_id = o.document_id
+            WHERE o.source = ?
+              AND od.url IN (SELECT d.url FROM documents d WHERE d.document_id IN (SELECT DISTINCT document_id FROM staged))
+              AND o.document_id NOT IN (SELECT DISTINCT document_id FROM staged)
+              AND (o.dataset, o.period_start, o.period_end) IN (SELECT DISTINCT dataset, period_start, period_end FROM staged)
+              AND o.obs_key NOT IN (SELECT obs_key FROM staged)
+              AND NOT EXISTS (SELECT 1 FROM revisions r WHERE r.kind = 'not_republished'
+                              AND r.old_document_id = o.document_id AND r.obs_key = o.obs_key)""",
+            [now, spec.slug],
+        )
+        revisions = con.execute("SELECT count(*) FROM revisions").fetchone()[0] - before
+        con.execute("DELETE FROM observation_rows WHERE obs_key IN (SELECT obs_key FROM staged)")
+        con.execute("INSERT INTO observation_rows SELECT * FROM staged")
+        con.execute("DROP TABLE staged")
+
+        if notices:
+            con.executemany(
+                "DELETE FROM notice_rows WHERE source = ? AND notice_id = ?", [(spec.slug, n.notice_id) for n, _ in notices]
+            )
+            con.executemany(
+                "INSERT INTO notice_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (n.notice_id, spec.slug, n.platform, n.country_code, n.country_name, n.notice_date, n.agency,
+                     n.agency_as_published, n.title, list(n.urls), n.text, n.source_url, doc_id, n.member)
+                    for n, doc_id in notices
+                ],
+            )  # fmt: skip
+        doc_ids = sorted({doc.document_id for doc in documents})
+        con.execute("DELETE FROM warnings WHERE list_contains(?, document_id)", [doc_ids])
+        if warnings:
+            con.executemany(
+                "INSERT INTO warnings VALUES (?, ?, ?, ?, ?, ?)",
+                [(spec.slug, doc_id, w.kind, w.detail, w.member, w.row) for w, doc_id in warnings],
+            )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(observations), revisions
+
+
+# --------------------------------------------------------------------------
+# Reading back (CLI status / export)
+# --------------------------------------------------------------------------
+
+
+def status(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    rows = con.execute(
+        """SELECT s.slug, s.platform, s.title, s.import_only,
+                  (SELECT count(*) FROM documents d WHERE d.source = s.slug) AS documents,
+                  (SELECT count(*) FROM observation_rows o WHERE o.source = s.slug) AS rows,
+                  (SELECT count(*) FROM notice_rows n WHERE n.source = s.slug) AS notices,
+                  (SELECT min(period_start) FROM observation_rows o WHERE o.source = s.slug) AS first_period,
+                  (SELECT max(period_end) FROM observation_rows o WHERE o.source = s.slug) AS last_period,
+                  (SELECT count(DISTINCT (period_start, period_end)) FROM observation_rows o WHERE o.source = s.slug) AS periods,
+                  (SELECT count(*) FROM revisions r WHERE r.source = s.slug AND r.kind = 'changed') AS revisions,
+                  (SELECT count(*) FROM revisions r WHERE r.source = s.slug AND r.kind = 'not_republished') AS not_republished,
+                  (SELECT max(last_checked_at) FROM documents d WHERE d.source = s.slug) AS last_fetch,
+                  (SELECT status || coalesce(': ' || message, '') FROM runs r WHERE r.source = s.slug
+                   ORDER BY finished_at DESC LIMIT 1) AS last_run
+           FROM sources s ORDER BY s.slug"""
+    ).fetchall()
+    cols = [d[0] for d in con.description]
+    out = []
+    for row in rows:
+        item = dict(zip(cols, row))
+        item["warnings"] = dict(
+            con.execute(
+                "SELECT kind, count(*) FROM warnings WHERE source = ? GROUP BY kind ORDER BY kind", [item["slug"]]
+            ).fetchall()
+        )
+        item["unknown_countries"] = [
+            r[0]
+            for r in con.execute(
+                """SELECT DISTINCT country_name FROM observation_rows
+                   WHERE source = ? AND country_code IS NULL AND country_name IS NOT NULL ORDER BY 1""",
+                [item["slug"]],
+            ).fetchall()
+        ]
+        item["banded_values"] = con.execute(
+            "SELECT count(*) FROM observation_rows WHERE source = ? AND value IS NULL", [item["slug"]]
+        ).fetchone()[0]
+        out.append(item)
+    return out
+
+
+def coverage(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Source x period matrix of row counts (0 = a gap in publication or collection)."""
+    return con.execute(
+        """WITH periods AS (SELECT DISTINCT source, period_label, period_start, period_end FROM observation_rows)
+           SELECT p.source, p.period_label, p.period_start, p.period_end, count(o.source) AS rows
+           FROM periods p LEFT JOIN observation_rows o USING (source, period_start, period_end)
+           GROUP BY ALL ORDER BY p.source, p.period_start, p.period_end"""
+    ).df()
+
+
+def export_filtered(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    sources: list[str] | None = None,
+    platforms: list[str] | None = None,
+    countries: list[str] | None = None,
+    metrics: list[str] | None = None,
+    period_from=None,
+    period_to=None,
+) -> pd.DataFrame:
+    """The observations view, filtered like the dashboard, with provenance columns."""
+    return con.execute(
+        """SELECT * FROM observations
+           WHERE (? IS NULL OR list_contains(?, source))
+             AND (? IS NULL OR list_contains(?, platform))
+             AND (? IS NULL OR list_contains(?, country_code))
+             AND (? IS NULL OR list_contains(?, metric))
+             AND (? IS NULL OR period_end >= ?)
+             AND (? IS NULL OR period_start <= ?)
+           ORDER BY source, dataset, country_code, period_start, metric""",
+        [sources, sources, platforms, platforms, countries, countries, metrics, metrics,
+         period_from, period_from, period_to, period_to],
+    ).df()  # fmt: skip
+
+
+def map_codes(frame: pd.DataFrame) -> pd.Series:
+    return frame["country_code"].map(lambda c: alpha3(c) if is_country(c) else None)
