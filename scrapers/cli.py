@@ -36,6 +36,11 @@ db_option = click.option(
 )
 
 
+def _stdout() -> Console:
+    """Full-width tables when piped, so URLs are never cut."""
+    return Console() if sys.stdout.isatty() else Console(width=250)
+
+
 def _db(db_path: Path | None) -> Path:
     return db_path or default_db()
 
@@ -72,7 +77,7 @@ def sources(db_path: Path | None) -> None:
             where += f"\n[dim]{spec.notes}[/dim]"
         last = info.get("last_fetch")
         table.add_row(slug, spec.platform, spec.cadence, where, str(last)[:19] if last else "never", str(info.get("rows", 0)))
-    Console().print(table)
+    _stdout().print(table)
 
 
 @main.command()
@@ -212,7 +217,7 @@ def status(db_path, as_json) -> None:
             item["coverage"] = cov[cov.source == item["slug"]][["period_label", "rows"]].to_dict("records")
         click.echo(json.dumps(items, default=str, indent=2))
         return
-    out = Console()
+    out = _stdout()
     table = Table(title="Sources")
     for col in ("source", "docs", "rows", "periods", "first..last", "revisions", "warnings", "last run"):
         table.add_column(col)

@@ -176,23 +176,25 @@ def writable_copy(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
         tmp = db_path.with_name(f".{db_path.name}.refreshing-{os.getpid()}")
         for stale in db_path.parent.glob(f".{db_path.name}.refreshing-*"):
             stale.unlink(missing_ok=True)  # left by a killed refresh
-        if db_path.exists():
-            shutil.copyfile(db_path, tmp)
-        con = duckdb.connect(str(tmp))
+        con = None
         try:
+            if db_path.exists():
+                shutil.copyfile(db_path, tmp)
+            con = duckdb.connect(str(tmp))
             ensure_schema(con)
             yield con
             con.execute("CHECKPOINT")
-        except BaseException:
             con.close()
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, db_path)
+            _fsync_dir(db_path.parent)
+        except BaseException:
+            if con is not None:
+                con.close()
             tmp.unlink(missing_ok=True)
             Path(str(tmp) + ".wal").unlink(missing_ok=True)
             raise
-        con.close()
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, db_path)
-        _fsync_dir(db_path.parent)
     finally:
         lock_fh.close()
 
