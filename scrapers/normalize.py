@@ -100,6 +100,9 @@ ALIASES: dict[str, str] = {
     "st vincent and grenadines": "VC",
     "st vincent and the grenadines": "VC",
     "trinidad tobago": "TT",
+    # LinkedIn's spelling of Colombia (member-data tables 2020-2024); CLDR
+    # matches it only as the Romanian and Latin name.
+    "columbia": "CO",
     "bosnia": "BA",
     "bosnia herzegovina": "BA",
     "european union": "EU",
@@ -123,7 +126,28 @@ ALIASES: dict[str, str] = {
 # Names that stand for more than one country in practice: never guessed.
 AMBIGUOUS: frozenset[str] = frozenset({"congo", "the congo", "guinea republic"})
 
-_PUNCT = re.compile(r"[^\w\s]")
+
+class _KeyCharacters(dict):
+    """str.translate table, filled per character on first sight: letters,
+    digits, spaces and combining marks stay (Indic vowel signs are marks, which
+    r"[^\w\s]" erased, making Hindi अंगोला Angola and अंगुला Anguilla one key);
+    invisible format characters (ZWNJ…) go; punctuation and symbols become spaces."""
+
+    def __missing__(self, codepoint: int) -> str:
+        c = chr(codepoint)
+        category = unicodedata.category(c)
+        kept = c.isalnum() or c == "_" or c.isspace() or category[0] == "M"
+        self[codepoint] = c if kept else "" if category == "Cf" else " "
+        return self[codepoint]
+
+
+_KEY_CHARACTERS = _KeyCharacters()
+
+
+def _punctuation_to_spaces(text: str) -> str:
+    return text.translate(_KEY_CHARACTERS)
+
+
 _SPACES = re.compile(r"\s+")
 
 
@@ -133,7 +157,7 @@ def _name_key(name: str, *, strip_accents: bool = True) -> str:
     if strip_accents:
         decomposed = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in decomposed if not unicodedata.combining(c))
-    text = _PUNCT.sub(" ", text)
+    text = _punctuation_to_spaces(text)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -196,16 +220,16 @@ def _english_index() -> dict[str, set[str]]:
 @functools.cache
 def _cldr_index() -> dict[str, set[str]]:
     """Territory names in every CLDR locale Babel ships (loaded on first miss)."""
-    from babel import Locale, localedata
+    from babel import localedata
 
     codes = _iso_codes()
     index: dict[str, set[str]] = {}
-    # Base and script locales (zh_Hant, sr_Latn…) carry every distinct name;
-    # regional variants (fr_CA…) only repeat them and would triple the cost.
-    idents = [i for i in localedata.locale_identifiers() if "_" not in i or (i.count("_") == 1 and len(i.split("_")[1]) == 4)]
-    for ident in idents:
+    # Each locale's own data only (no inherited merge): regional variants then
+    # cost little yet still add the names they change (pt_PT "Bangladeche",
+    # es_419 "República del Congo", zh_Hant_HK "阿拉伯聯合酋長國").
+    for ident in localedata.locale_identifiers():
         try:
-            territories = Locale.parse(ident).territories
+            territories = localedata.load(ident, merge_inherited=False).get("territories", {})
         except Exception:  # a locale Babel lists but cannot load: skip it
             continue
         for code, name in territories.items():
@@ -237,7 +261,9 @@ def resolve_country(name: str | None, code: str | None = None) -> CountryMatch:
         return CountryMatch(key.upper(), "code")
     for load_index, how in ((_english_index, "iso"), (_cldr_index, "cldr")):
         index = load_index()  # the all-locales index is built only on a miss
-        found = index.get(key) or index.get(_name_key(name, strip_accents=False))
+        # The name as written first: folding marks merges distinct names in
+        # some scripts (Hindi अंगोला Angola and अंगुला Anguilla fold alike).
+        found = index.get(as_published) or index.get(key)
         if found:
             if len(found) == 1:
                 return CountryMatch(next(iter(found)), how)
@@ -306,6 +332,7 @@ def month(year: int, m: int) -> Period:
     return Period(date(year, m, 1), _month_end(year, m))
 
 
+@functools.lru_cache(maxsize=4096)
 def half_year_ending(end: date) -> Period:
     """The half-year that ends on `end` (Google's "Period Ending")."""
     if (end.month, end.day) == (6, 30):
@@ -429,6 +456,12 @@ def parse_number(
     allow_negative: bool = False,
     maximum: float | None = None,
 ) -> Number:
+    # Reports repeat the same few thousand cells; reading each once is enough.
+    return _parse_number_cached(text, percent, allow_negative, maximum)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_number_cached(text, percent, allow_negative, maximum) -> Number:
     """Read one published cell.
 
     "1,234" -> 1234; "<10" -> banded 0..9; "11,000 - 12,000" -> range; "?" ->

@@ -134,11 +134,12 @@ def ingest(
         notices += [(r, doc.document_id) for r in records if isinstance(r, Notice)]
         warnings += [(w, doc.document_id) for w in doc_warn]
     # Two documents of one source may not publish the same figure differently.
-    try:
-        validate.dedupe([o for o, _ in observations], spec.platform, spec.slug)
-    except TakedownsError as exc:
-        result.message = str(exc)
-        return result
+    if len(documents) > 1:
+        try:
+            validate.dedupe([o for o, _ in observations], spec.platform, spec.slug)
+        except TakedownsError as exc:
+            result.message = str(exc)
+            return result
 
     if progress:
         progress(spec.slug, "load")

@@ -22,11 +22,10 @@ import pandas as pd
 
 from .models import METRIC_UNITS, METRICS, Document, Notice, Observation, SourceSpec, Warning
 from .normalize import alpha3, is_country, period_grain, period_label
-from .validate import country_key, observation_key
+from .validate import country_key
 
 SCHEMA_VERSION = "1"
 
-_KEY_SEP = "\x1f"  # joins a figure's key parts into one comparable string
 KEY_COLUMNS = (
     "source", "dataset", "platform", "country_key", "period_start", "period_end",
     "requester", "product", "reason", "metric",
@@ -272,46 +271,41 @@ def record_run(con: duckdb.DuckDBPyConnection, slug: str, started: datetime, res
 
 
 def _observation_frame(slug: str, platform: str, observations: list[Observation], doc_ids: list[str], loaded_at) -> pd.DataFrame:
-    cols: dict[str, list] = {name: [] for name in (
-        "obs_key", "source", "dataset", "platform", "product", "country_key", "country_code", "country_name",
-        "period_start", "period_end", "period_label", "period_grain", "requester", "reason", "metric",
-        "value", "value_low", "value_high", "value_text", "is_total", "total_over",
-        "document_id", "member", "row_number", "loaded_at")}  # fmt: skip
     labels: dict[tuple, tuple[str, str]] = {}
-    for obs, doc_id in zip(observations, doc_ids):
+    for obs in observations:
         span = (obs.period_start, obs.period_end)
         if span not in labels:
             labels[span] = (period_label(*span), period_grain(*span))
-        label, grain = labels[span]
-        cols["obs_key"].append(_KEY_SEP.join(str(part) for part in (slug,) + observation_key(obs, platform)))
-        cols["source"].append(slug)
-        cols["dataset"].append(obs.dataset)
-        cols["platform"].append(obs.platform or platform)
-        cols["product"].append(obs.product)
-        cols["country_key"].append(country_key(obs))
-        cols["country_code"].append(obs.country_code)
-        cols["country_name"].append(obs.country_name)
-        cols["period_start"].append(obs.period_start)
-        cols["period_end"].append(obs.period_end)
-        cols["period_label"].append(label)
-        cols["period_grain"].append(grain)
-        cols["requester"].append(obs.requester)
-        cols["reason"].append(obs.reason)
-        cols["metric"].append(obs.metric)
-        cols["value"].append(obs.value)
-        cols["value_low"].append(obs.value_low)
-        cols["value_high"].append(obs.value_high)
-        cols["value_text"].append(obs.value_text)
-        cols["is_total"].append(obs.is_total)
-        cols["total_over"].append(obs.total_over)
-        cols["document_id"].append(doc_id)
-        cols["member"].append(obs.member)
-        cols["row_number"].append(obs.row)
-        cols["loaded_at"].append(loaded_at)
-    frame = pd.DataFrame(cols)
-    for name in ("value", "value_low", "value_high"):
-        frame[name] = pd.to_numeric(frame[name], errors="raise").astype("float64")
-    frame["row_number"] = frame["row_number"].astype("Int64")
+    spans = [labels[(o.period_start, o.period_end)] for o in observations]
+    platforms = [o.platform or platform for o in observations]
+    frame = pd.DataFrame(
+        {
+            "source": slug,
+            "dataset": [o.dataset for o in observations],
+            "platform": platforms,
+            "product": [o.product for o in observations],
+            "country_key": [country_key(o) for o in observations],
+            "country_code": [o.country_code for o in observations],
+            "country_name": [o.country_name for o in observations],
+            "period_start": [o.period_start for o in observations],
+            "period_end": [o.period_end for o in observations],
+            "period_label": [lab for lab, _ in spans],
+            "period_grain": [grain for _, grain in spans],
+            "requester": [o.requester for o in observations],
+            "reason": [o.reason for o in observations],
+            "metric": [o.metric for o in observations],
+            "value": pd.array([o.value for o in observations], dtype="Float64"),
+            "value_low": pd.array([o.value_low for o in observations], dtype="Float64"),
+            "value_high": pd.array([o.value_high for o in observations], dtype="Float64"),
+            "value_text": [o.value_text for o in observations],
+            "is_total": [o.is_total for o in observations],
+            "total_over": [o.total_over for o in observations],
+            "document_id": doc_ids,
+            "member": [o.member for o in observations],
+            "row_number": pd.array([o.row for o in observations], dtype="Int64"),
+            "loaded_at": loaded_at,
+        }
+    )
     return frame
 
 
@@ -346,7 +340,14 @@ def load_source(
         obs_list = [o for o, _ in observations]
         frame = _observation_frame(spec.slug, spec.platform, obs_list, [d for _, d in observations], now)
         con.register("incoming_frame", frame)
-        con.execute("CREATE OR REPLACE TEMP TABLE staged AS SELECT * FROM incoming_frame")
+        # obs_key: a figure's identity (source, dataset, platform, country,
+        # period, requester, product, reason, metric) as one comparable string.
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE staged AS
+               SELECT concat_ws(chr(31), source, dataset, platform, country_key, period_start, period_end,
+                                requester, product, reason, metric) AS obs_key, *
+               FROM incoming_frame"""
+        )
         con.unregister("incoming_frame")
         before = con.execute("SELECT count(*) FROM revisions").fetchone()[0]
         con.execute(

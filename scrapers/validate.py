@@ -106,12 +106,13 @@ def check_totals(observations: Iterable[Observation], platform: str = "") -> lis
     totals = [o for o in observations if o.is_total and o.total_over and o.value is not None]
     if not totals:
         return []
+    # Only rows that share a total's dataset, period and metric can belong to it.
+    wanted = {(t.dataset, t.period_start, t.period_end, t.metric) for t in totals}
+    candidates = [o for o in observations if not o.is_total and (o.dataset, o.period_start, o.period_end, o.metric) in wanted]
     groups: dict[tuple, list[Observation]] = defaultdict(list)
-    spans = {t.total_over for t in totals}
-    for span in spans:
-        for o in observations:
-            if not o.is_total:
-                groups[(span, _group_key(o, span))].append(o)
+    for span in {t.total_over for t in totals}:
+        for o in candidates:
+            groups[(span, _group_key(o, span))].append(o)
     warnings = []
     for t in totals:
         rows = groups.get((t.total_over, _group_key(t, t.total_over)), [])

@@ -9,6 +9,7 @@ last day of the period ("Period Ending").
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import date
 
@@ -116,10 +117,15 @@ def parse(document: Document) -> Iterator[Observation | Warning]:
 
 def _period(text: str, where: str, line: int) -> tuple[date, date]:
     try:
-        period = half_year_ending(date.fromisoformat(text.strip()))
+        period = _half_year_ending_text(text)
     except ValueError as exc:
         raise ParseError(f"{where} line {line}: bad 'Period Ending' {text!r}: {exc}") from exc
     return period.start, period.end
+
+
+@functools.lru_cache(maxsize=1024)
+def _half_year_ending_text(text: str):
+    return half_year_ending(date.fromisoformat(text.strip()))
 
 
 def _number(text: str, metric: str, where: str, line: int):
