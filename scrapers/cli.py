@@ -125,6 +125,8 @@ def _report(results, db_path: Path) -> None:
     for r in results:
         colour = {"loaded": "green", "unchanged": "cyan", "skipped": "yellow"}.get(r.status, "red")
         console.print(f"[{colour}]{r.status:>9}[/{colour}] {r.slug}: {r.message}", highlight=False, soft_wrap=True)
+        for note in r.details:
+            console.print(f"          [yellow]note:[/yellow] {note}", highlight=False, soft_wrap=True)
     console.print(f"database: {db_path}")
     if failed:
         console.print(f"[red]{len(failed)} source(s) failed; the others were loaded and the database keeps their last good state.")

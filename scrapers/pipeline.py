@@ -11,6 +11,7 @@ import hashlib
 import inspect
 import io
 import traceback
+import warnings as pywarnings
 import zipfile
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timezone
@@ -81,6 +82,7 @@ def ingest(
     *,
     force: bool = False,
     progress: Progress | None = None,
+    fetch_notes: list[Warning] = (),
 ) -> SourceResult:
     """Archive, parse, validate and load documents already fetched or imported."""
     spec = module.SPEC
@@ -108,7 +110,7 @@ def ingest(
         progress(spec.slug, "parse")
     observations: list[tuple[Observation, str]] = []
     notices: list[tuple[Notice, str]] = []
-    warnings: list[tuple[Warning, str]] = []
+    warnings: list[tuple[Warning, str]] = [(w, documents[0].document_id) for w in fetch_notes]
     for doc in documents:
         try:
             records = list(module.parse(doc))
@@ -162,7 +164,11 @@ def refresh_source(con, module: ModuleType, session, archive: Archive, *, force=
     if progress:
         progress(spec.slug, "fetch")
     try:
-        documents = module.fetch(session, spec)
+        # A source may warn while fetching (e.g. it fell back to a known URL
+        # because discovery failed): such notes are kept with the load.
+        with pywarnings.catch_warnings(record=True) as caught:
+            pywarnings.simplefilter("always")
+            documents = module.fetch(session, spec)
     except TakedownsError as exc:
         return SourceResult(spec.slug, "failed", str(exc))
     except Exception as exc:
@@ -171,8 +177,11 @@ def refresh_source(con, module: ModuleType, session, archive: Archive, *, force=
         store.register_source(con, spec)
         how = "load its files with `takedowns import FILE --source " + spec.slug + "`"
         return SourceResult(spec.slug, "skipped", "nothing to fetch (import-only source): " + how)
+    fetch_notes = [Warning("fetch_note", str(w.message)) for w in caught]
     try:
-        return ingest(con, module, documents, archive, force=force, progress=progress)
+        result = ingest(con, module, documents, archive, force=force, progress=progress, fetch_notes=fetch_notes)
+        result.details += [w.detail for w in fetch_notes]
+        return result
     except TakedownsError as exc:
         return SourceResult(spec.slug, "failed", f"{spec.slug}: {exc}")
     except Exception as exc:

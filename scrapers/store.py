@@ -337,54 +337,56 @@ def load_source(
                      published_as_of = COALESCE(excluded.published_as_of, documents.published_as_of)""",
                 document_row(doc, spec.slug, archive_path, members),
             )
-        obs_list = [o for o, _ in observations]
-        frame = _observation_frame(spec.slug, spec.platform, obs_list, [d for _, d in observations], now)
-        con.register("incoming_frame", frame)
-        # obs_key: a figure's identity (source, dataset, platform, country,
-        # period, requester, product, reason, metric) as one comparable string.
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE staged AS
-               SELECT concat_ws(chr(31), source, dataset, platform, country_key, period_start, period_end,
-                                requester, product, reason, metric) AS obs_key, *
-               FROM incoming_frame"""
-        )
-        con.unregister("incoming_frame")
-        before = con.execute("SELECT count(*) FROM revisions").fetchone()[0]
-        con.execute(
-            """INSERT INTO revisions
-            SELECT s.obs_key, s.source, s.dataset, s.platform, s.country_key, s.country_code, s.country_name,
-                   s.period_start, s.period_end, s.requester, s.product, s.reason, s.metric, 'changed',
-                   o.value, o.value_low, o.value_high, o.value_text, o.document_id,
-                   s.value, s.value_low, s.value_high, s.value_text, s.document_id, ?
-            FROM staged s JOIN observation_rows o ON o.obs_key = s.obs_key
-            WHERE o.document_id <> s.document_id
-              AND (o.value IS DISTINCT FROM s.value OR o.value_low IS DISTINCT FROM s.value_low
-                   OR o.value_high IS DISTINCT FROM s.value_high)""",
-            [now],
-        )
-        # Rows an earlier edition of the same URL published, for a dataset and
-        # period the new edition covers, that the new edition leaves out.
-        con.execute(
-            """INSERT INTO revisions
-            SELECT o.obs_key, o.source, o.dataset, o.platform, o.country_key, o.country_code, o.country_name,
-                   o.period_start, o.period_end, o.requester, o.product, o.reason, o.metric, 'not_republished',
-                   o.value, o.value_low, o.value_high, o.value_text, o.document_id,
-                   NULL, NULL, NULL, NULL, NULL, ?
-            FROM observation_rows o
-            JOIN documents od ON od.document_id = o.document_id
-            WHERE o.source = ?
-              AND od.url IN (SELECT d.url FROM documents d WHERE d.document_id IN (SELECT DISTINCT document_id FROM staged))
-              AND o.document_id NOT IN (SELECT DISTINCT document_id FROM staged)
-              AND (o.dataset, o.period_start, o.period_end) IN (SELECT DISTINCT dataset, period_start, period_end FROM staged)
-              AND o.obs_key NOT IN (SELECT obs_key FROM staged)
-              AND NOT EXISTS (SELECT 1 FROM revisions r WHERE r.kind = 'not_republished'
-                              AND r.old_document_id = o.document_id AND r.obs_key = o.obs_key)""",
-            [now, spec.slug],
-        )
-        revisions = con.execute("SELECT count(*) FROM revisions").fetchone()[0] - before
-        con.execute("DELETE FROM observation_rows WHERE obs_key IN (SELECT obs_key FROM staged)")
-        con.execute("INSERT INTO observation_rows SELECT * FROM staged")
-        con.execute("DROP TABLE staged")
+        revisions = 0
+        if observations:  # a notices-only source has no figures to stage
+            obs_list = [o for o, _ in observations]
+            frame = _observation_frame(spec.slug, spec.platform, obs_list, [d for _, d in observations], now)
+            con.register("incoming_frame", frame)
+            # obs_key: a figure's identity (source, dataset, platform, country,
+            # period, requester, product, reason, metric) as one comparable string.
+            con.execute(
+                """CREATE OR REPLACE TEMP TABLE staged AS
+                   SELECT concat_ws(chr(31), source, dataset, platform, country_key, period_start, period_end,
+                                    requester, product, reason, metric) AS obs_key, *
+                   FROM incoming_frame"""
+            )
+            con.unregister("incoming_frame")
+            before = con.execute("SELECT count(*) FROM revisions").fetchone()[0]
+            con.execute(
+                """INSERT INTO revisions
+                SELECT s.obs_key, s.source, s.dataset, s.platform, s.country_key, s.country_code, s.country_name,
+                       s.period_start, s.period_end, s.requester, s.product, s.reason, s.metric, 'changed',
+                       o.value, o.value_low, o.value_high, o.value_text, o.document_id,
+                       s.value, s.value_low, s.value_high, s.value_text, s.document_id, ?
+                FROM staged s JOIN observation_rows o ON o.obs_key = s.obs_key
+                WHERE o.document_id <> s.document_id
+                  AND (o.value IS DISTINCT FROM s.value OR o.value_low IS DISTINCT FROM s.value_low
+                       OR o.value_high IS DISTINCT FROM s.value_high)""",
+                [now],
+            )
+            # Rows an earlier edition of the same URL published, for a dataset and
+            # period the new edition covers, that the new edition leaves out.
+            con.execute(
+                """INSERT INTO revisions
+                SELECT o.obs_key, o.source, o.dataset, o.platform, o.country_key, o.country_code, o.country_name,
+                       o.period_start, o.period_end, o.requester, o.product, o.reason, o.metric, 'not_republished',
+                       o.value, o.value_low, o.value_high, o.value_text, o.document_id,
+                       NULL, NULL, NULL, NULL, NULL, ?
+                FROM observation_rows o
+                JOIN documents od ON od.document_id = o.document_id
+                WHERE o.source = ?
+                  AND od.url IN (SELECT d.url FROM documents d WHERE d.document_id IN (SELECT DISTINCT document_id FROM staged))
+                  AND o.document_id NOT IN (SELECT DISTINCT document_id FROM staged)
+                  AND (o.dataset, o.period_start, o.period_end) IN (SELECT DISTINCT dataset, period_start, period_end FROM staged)
+                  AND o.obs_key NOT IN (SELECT obs_key FROM staged)
+                  AND NOT EXISTS (SELECT 1 FROM revisions r WHERE r.kind = 'not_republished'
+                                  AND r.old_document_id = o.document_id AND r.obs_key = o.obs_key)""",
+                [now, spec.slug],
+            )
+            revisions = con.execute("SELECT count(*) FROM revisions").fetchone()[0] - before
+            con.execute("DELETE FROM observation_rows WHERE obs_key IN (SELECT obs_key FROM staged)")
+            con.execute("INSERT INTO observation_rows SELECT * FROM staged")
+            con.execute("DROP TABLE staged")
 
         if notices:
             con.executemany(
