@@ -17,8 +17,6 @@ from typing import Union
 # others, so the dashboard never meets a metric it cannot label.
 METRICS: dict[str, str] = {
     "requests": "Removal requests (count)",
-    "requests_court_orders": "Removal requests that were court orders (count)",
-    "requests_other_than_court": "Removal requests from executive, police and others (count)",
     "items_requested": "Items (URLs, posts, videos…) requested to be removed (count)",
     "items_actioned": "Items removed or restricted (count)",
     "requests_actioned": "Requests on which the platform took some action (count)",

@@ -130,8 +130,9 @@ AMBIGUOUS: frozenset[str] = frozenset({"congo", "the congo", "guinea republic"})
 class _KeyCharacters(dict):
     """str.translate table, filled per character on first sight: letters,
     digits, spaces and combining marks stay (Indic vowel signs are marks, which
-    r"[^\w\s]" erased, making Hindi अंगोला Angola and अंगुला Anguilla one key);
-    invisible format characters (ZWNJ…) go; punctuation and symbols become spaces."""
+    a regex's non-word class erased, making Hindi अंगोला Angola and अंगुला
+    Anguilla one key); invisible format characters (ZWNJ…) go; punctuation and
+    symbols become spaces."""
 
     def __missing__(self, codepoint: int) -> str:
         c = chr(codepoint)
