@@ -241,6 +241,11 @@ def known_documents(con: duckdb.DuckDBPyConnection, slug: str) -> dict[str, tupl
     return {url: (etag, lm, sha) for url, etag, lm, sha in rows}
 
 
+def loaded_document_ids(con: duckdb.DuckDBPyConnection, slug: str) -> set[str]:
+    rows = con.execute("SELECT document_id FROM documents WHERE source = ? AND loaded", [slug]).fetchall()
+    return {r[0] for r in rows}
+
+
 def document_row(doc: Document, slug: str, archive_path: str, members: list[str] | None) -> list:
     return [
         doc.document_id, slug, doc.url, doc.origin, doc.fetched_at, doc.fetched_at, doc.published_as_of,

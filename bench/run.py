@@ -1,0 +1,205 @@
+"""`make bench`: speed figures in one run; the last line printed is one JSON object.
+
+- refresh_nochange_s: a second refresh of every mirrored source, nothing changed
+- google_load_s: parse and load both Google editions into an empty database
+- duckdb_floor_s: a bare DuckDB read_csv of the same CSV files (the floor)
+- query_p95_ms: the slowest dashboard query's p95 over repeated runs (full database)
+- query_p95_ms_scaled: the same on a 100x copy (rows replicated with shifted periods,
+  written to bench/out/synthetic_scaled_100x.duckdb: synthetic, for benchmarking only)
+Targets: no-change refresh < 1 s; google_load_s <= 5 x floor; every query < 50 ms p95.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scrapers import pipeline  # noqa: E402
+from scrapers.demo import build, sources_in_mirror  # noqa: E402
+from scrapers.http import mirror_relpath  # noqa: E402
+from scrapers.sources import google  # noqa: E402
+
+OUT = ROOT / "bench" / "out"
+
+
+def timed(fn, *args, **kw) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = fn(*args, **kw)
+    return time.perf_counter() - start, result
+
+
+def bench_google_load(shared: Path, work: Path) -> float:
+    db = work / "google" / "takedowns.duckdb"
+    total = 0.0
+    for edition in ("previous", "latest"):
+        seconds, results = timed(pipeline.refresh, db, ["google"], mirror=shared / "mirror" / edition)
+        assert results[0].status == "loaded", results[0].message
+        total += seconds
+    return total
+
+
+def bench_duckdb_floor(shared: Path, work: Path) -> float:
+    """read_csv of every CSV in both Google zips: the work a loader cannot avoid."""
+    folder = work / "floor"
+    folder.mkdir(parents=True)
+    files = []
+    for edition in ("previous", "latest"):
+        body = (shared / "mirror" / edition / mirror_relpath(google.URL)).read_bytes()
+        with zipfile.ZipFile(io.BytesIO(body)) as zf:
+            for name in zf.namelist():
+                if name.endswith(".csv"):
+                    target = folder / edition / Path(name).name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(zf.read(name))
+                    files.append(target)
+    con = duckdb.connect()
+    start = time.perf_counter()
+    for f in files:
+        con.execute("SELECT count(*) FROM read_csv(?, all_varchar = true)", [str(f)]).fetchone()
+    return time.perf_counter() - start
+
+
+def bench_nochange(shared: Path, db: Path) -> float:
+    root = shared / "mirror" / "latest"
+    slugs = sources_in_mirror(root)
+    seconds, results = timed(pipeline.refresh, db, slugs, mirror=root)
+    bad = [r for r in results if r.status != "unchanged"]
+    assert not bad, [(r.slug, r.status, r.message) for r in bad]
+    return seconds
+
+
+def make_scaled_copy(db: Path, factor: int = 100) -> Path:
+    """Synthetic: every figure replicated with periods shifted by whole decades."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    target = OUT / f"synthetic_scaled_{factor}x.duckdb"
+    target.unlink(missing_ok=True)
+    shutil.copyfile(db, target)
+    con = duckdb.connect(str(target))
+    con.execute("CREATE TEMP TABLE base AS SELECT * FROM observation_rows")
+    con.execute(
+        """INSERT INTO observation_rows BY NAME
+           SELECT * REPLACE (obs_key || '#synthetic' || k AS obs_key,
+                             period_start + to_years(CAST(10 * k AS INTEGER)) AS period_start,
+                             period_end + to_years(CAST(10 * k AS INTEGER)) AS period_end)
+           FROM base, range(1, ?) t(k)""",
+        [factor],
+    )
+    con.execute("CHECKPOINT")
+    con.close()
+    return target
+
+
+def query_calls():
+    """Each dashboard question with representative parameters: (name, callable(db))."""
+    from dashboard import queries
+
+    start, end = date(2009, 1, 1), date(2026, 12, 31)
+    calls = []
+    table = {
+        "catalog": lambda q, db: q(db),
+        "requests_by_country": lambda q, db: q(db, "requests", [], start, end),
+        "country_series": lambda q, db: q(db, "VN", [], start, end),
+        "compare_figures": lambda q, db: q(db, "requests", ["VN", "RU", "TR", "IN"], [], "half"),
+        "country_observations": lambda q, db: q(db, "VN", None, start, end),
+        "published_periods": lambda q, db: q(db),
+        "country_notices": lambda q, db: q(db, "RU"),
+        "government_claims": lambda q, db: q(db, "VN"),
+        "revisions": lambda q, db: q(db, None, None),
+        "documents": lambda q, db: q(db),
+        "data_warnings": lambda q, db: q(db),
+        "unknown_country_names": lambda q, db: q(db),
+        "source_status": lambda q, db: q(db),
+    }
+    for name, call in table.items():
+        fn = getattr(queries, name, None)
+        if fn is None:
+            continue
+        raw = getattr(fn, "__wrapped__", fn)  # time the query, not Streamlit's cache
+        calls.append((name, lambda db, raw=raw, call=call: call(raw, db)))
+    return calls
+
+
+def bench_queries(db_path: Path, repeats: int) -> dict[str, float]:
+    import logging
+
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    from dashboard.db import Database, file_token
+
+    con = duckdb.connect(str(db_path), read_only=True)
+    db = Database(str(db_path), file_token(db_path), con)
+    p95 = {}
+    for name, call in query_calls():
+        try:
+            call(db)  # warm up
+        except TypeError as exc:  # a signature changed: report, do not hide
+            p95[name] = float("nan")
+            print(f"query {name}: cannot call ({exc})", file=sys.stderr)
+            continue
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            call(db)
+            times.append((time.perf_counter() - start) * 1000)
+        p95[name] = statistics.quantiles(times, n=20)[-1] if len(times) >= 2 else times[0]
+    con.close()
+    return p95
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--no-scaled", action="store_true", help="skip the 100x synthetic copy")
+    args = parser.parse_args(argv)
+    if not (args.shared / "mirror").is_dir():
+        print(f"no shared data at {args.shared}", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="takedowns-bench-") as tmp:
+        work = Path(tmp)
+        google_load = bench_google_load(args.shared, work)
+        floor = bench_duckdb_floor(args.shared, work)
+        full_db = work / "full" / "takedowns.duckdb"
+        build_s, _ = timed(build, full_db, args.shared)
+        nochange = bench_nochange(args.shared, full_db)
+        queries = bench_queries(full_db, args.repeats)
+        result = {
+            "refresh_nochange_s": round(nochange, 3),
+            "google_load_s": round(google_load, 3),
+            "duckdb_floor_s": round(floor, 3),
+            "google_load_vs_floor": round(google_load / floor, 1) if floor else None,
+            "full_build_s": round(build_s, 2),
+            "query_p95_ms": round(max(queries.values()), 2),
+            "slowest_query": max(queries, key=queries.get),
+            "queries_p95_ms": {k: round(v, 2) for k, v in queries.items()},
+        }
+        if not args.no_scaled:
+            scaled = make_scaled_copy(full_db)
+            scaled_q = bench_queries(scaled, max(5, args.repeats // 3))
+            result["query_p95_ms_scaled"] = round(max(scaled_q.values()), 2)
+            result["slowest_query_scaled"] = max(scaled_q, key=scaled_q.get)
+            result["queries_p95_ms_scaled"] = {k: round(v, 2) for k, v in scaled_q.items()}
+        result["targets_met"] = {
+            "refresh_nochange_under_1s": nochange < 1.0,
+            "google_load_within_5x_floor": google_load <= 5 * floor,
+            "queries_under_50ms": result["query_p95_ms"] < 50,
+        }
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
