@@ -110,8 +110,10 @@ VIEWS = [
     GROUP BY source, dataset, platform, country_key, period_start, period_end, metric""",
     # The headline per platform, country and period: from the source's
     # preferred dataset for that period (Google's historical and current
-    # tables overlap in 2019-H1; only one is counted).
-    """CREATE OR REPLACE VIEW headline AS
+    # tables overlap in 2019-H1; only one is counted). Materialised into the
+    # table `headline` after every load (see refresh_derived) so the
+    # dashboard's most common question does not re-aggregate every figure.
+    """CREATE OR REPLACE VIEW headline_live AS
     SELECT t.* EXCLUDE (rank_in_period), s.title AS source_title, s.homepage AS source_homepage
     FROM (
         SELECT t.*, d.headline_rank,
@@ -137,6 +139,11 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
     for statement in VIEWS:
         con.execute(statement)
+    kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'headline'").fetchone()
+    if kind is None or kind[0] != "BASE TABLE":
+        if kind is not None:
+            con.execute("DROP VIEW headline")  # written by an earlier version
+        refresh_derived(con)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
     con.execute("DELETE FROM metrics")
     con.executemany(
@@ -182,6 +189,7 @@ def writable_copy(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
             con = duckdb.connect(str(tmp))
             ensure_schema(con)
             yield con
+            refresh_derived(con)
             con.execute("CHECKPOINT")
             con.close()
             with open(tmp, "rb+") as fh:
@@ -196,6 +204,12 @@ def writable_copy(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
             raise
     finally:
         lock_fh.close()
+
+
+def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild `headline` from `headline_live`: a cache of a view over the
+    published figures, rebuilt whole after every load and never edited."""
+    con.execute("CREATE OR REPLACE TABLE headline AS SELECT * FROM headline_live ORDER BY country_code, metric, period_start")
 
 
 def connect_readonly(db_path: str | Path) -> duckdb.DuckDBPyConnection:
