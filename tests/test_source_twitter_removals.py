@@ -76,8 +76,8 @@ def test_import_url_gives_the_published_address():
 
 
 def test_metrics_are_in_the_vocabulary():
-    for metric in tw.METRIC_COLUMNS:
-        assert metric in METRICS
+    for column in tw.METRIC_COLUMNS:
+        assert tw.COLUMN_FIGURE.get(column, (column, ""))[0] in METRICS
 
 
 # --------------------------------------------------------------------------
