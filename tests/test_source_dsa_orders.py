@@ -20,8 +20,8 @@ TEMPLATE = "4_EN_Annex_I__Templates_for_Transparency_Reports_CSV_Part_3_member_s
 FILES = {
     "facebook-2025H2-3_member_states_orders.csv": ("Facebook", date(2025, 7, 1), date(2025, 12, 31)),
     "instagram-2025H2-3_member_states_orders.csv": ("Instagram", date(2025, 7, 1), date(2025, 12, 31)),
-    "x-2025H2-3_member_states_orders.csv": ("X", date(2025, 7, 1), date(2025, 12, 31)),
-    "x-2026H1-3_member_states_orders.csv": ("X", date(2026, 1, 1), date(2026, 6, 30)),
+    "x-2025H2-3_member_states_orders.csv": ("X (Twitter)", date(2025, 7, 1), date(2025, 12, 31)),
+    "x-2026H1-3_member_states_orders.csv": ("X (Twitter)", date(2026, 1, 1), date(2026, 6, 30)),
     "snap-2025H2-3_member_states_orders.csv": ("Snapchat", date(2025, 7, 1), date(2025, 12, 31)),
     "tiktok-2025H2-3_member_states_orders.csv": ("TikTok", date(2025, 7, 1), date(2025, 12, 31)),
     "tiktok-2026H1-3_member_states_orders.csv": ("TikTok", date(2026, 1, 1), date(2026, 6, 30)),

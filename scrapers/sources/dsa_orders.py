@@ -136,7 +136,7 @@ SERVICES = {
     "facebook": "Facebook",
     "instagram": "Instagram",
     "tiktok": "TikTok",
-    "x": "X",
+    "x": "X (Twitter)",  # one name for the platform across Twitter, X and DSA reports
     "snap": "Snapchat",
     "snapchat": "Snapchat",
     "linkedin": "LinkedIn",

@@ -1,0 +1,99 @@
+"""Layout pieces every page uses: downloads, the "cite this" block, source tables, empty states."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import db as database
+from dashboard.db import Database
+from dashboard.tables import md_escape
+
+
+def require_db() -> Database | None:
+    """The database, or an explanation of how to make one (the page then shows nothing else)."""
+    handle = database.current()
+    if handle is None:
+        st.error(
+            f"No database at {database.database_path()}. Build one with `takedowns refresh` "
+            "(or `takedowns refresh --mirror DIR` offline), then reload this page."
+        )
+    return handle
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower() or "data"
+
+
+def for_download(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lists and other objects made plain so CSV and Parquet agree cell for cell."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(lambda v: " ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+    return out
+
+
+def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
+    """CSV and Parquet of exactly the rows behind a view, provenance columns included."""
+    if frame is None or frame.empty:
+        return
+    plain = for_download(frame)
+    parquet = io.BytesIO()
+    plain.to_parquet(parquet, index=False)
+    row = st.container(horizontal=True)
+    row.download_button(
+        f"Download CSV ({len(plain):,} rows)", plain.to_csv(index=False).encode("utf-8"),
+        file_name=f"{_slug(name)}.csv", mime="text/csv", key=f"{key}-csv", on_click="ignore",
+    )  # fmt: skip
+    row.download_button(
+        "Download Parquet", parquet.getvalue(), file_name=f"{_slug(name)}.parquet",
+        mime="application/vnd.apache.parquet", key=f"{key}-parquet", on_click="ignore",
+    )  # fmt: skip
+
+
+def cite(text: str, key: str | None = None) -> None:
+    with st.expander("Cite this", expanded=False):
+        st.caption("Sources, periods and retrieval dates of every figure in this view, in one paragraph:")
+        st.code(text, language=None, wrap_lines=True)
+
+
+def first_url(value) -> str | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return value.split(" ")[0]
+
+
+def source_table(frame: pd.DataFrame, columns: list[str], labels: dict[str, str] | None = None,
+                 key: str | None = None, height: int | str = "auto") -> None:  # fmt: skip
+    """A table with a link to the source file of each figure."""
+    if frame.empty:
+        return
+    shown = frame.copy()
+    if "source_url" in shown:
+        shown["source_link"] = shown.source_url.map(first_url)
+    config = {
+        "source_link": st.column_config.LinkColumn("source file", display_text=r"https?://[^/]+/(?:.*/)?([^/?#]+)"),
+        "source_homepage": st.column_config.LinkColumn("report page"),
+        "homepage": st.column_config.LinkColumn("report page"),
+        "fetched_at": st.column_config.DatetimeColumn("retrieved", format="YYYY-MM-DD HH:mm"),
+    }
+    for column, label in (labels or {}).items():
+        config.setdefault(column, st.column_config.Column(label))
+    shown_columns = [c for c in columns if c in shown.columns]
+    if "source_link" in shown and "source_link" not in shown_columns:
+        # Right after the figure, so the link is in view without scrolling sideways.
+        anchor = next((c for c in ("figure", "new_figure", "value_text", "detail") if c in shown_columns), None)
+        at = shown_columns.index(anchor) + 1 if anchor else len(shown_columns)
+        shown_columns.insert(at, "source_link")
+    st.dataframe(shown[shown_columns], hide_index=True, column_config=config, key=key, height=height)
+
+
+def explain_empty(message: str, details: list[str] | None = None) -> None:
+    body = message
+    if details:
+        body += "\n\n" + "\n".join(f"- {md_escape(line)}" for line in details)
+    st.info(body)

@@ -1,0 +1,142 @@
+"""World map: one metric for every country, for one period or summed over the sidebar's span."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import charts, filters, queries, tables, ui, urlstate
+from scrapers.models import METRICS
+
+SUMMED = "All periods in the span, added up"
+
+
+def render() -> None:
+    handle = ui.require_db()
+    if handle is None:
+        return
+    f = filters.current()
+    cat = queries.catalog(handle)
+    st.title("Government removal demands, by country")
+    st.caption(
+        "Each country is coloured by the figure its government's demands reached in the chosen platforms' "
+        "own transparency reports. Hover for the figure as published and its source; click a country for its profile."
+    )
+
+    metrics = cat["metrics"]
+    usable = metrics[metrics.in_headline.fillna(False) & metrics.platform.isin(f.platforms) & (metrics.unit == "count")]
+    metric_options = [m for m in METRICS if m in set(usable.metric)]
+    if not metric_options:
+        ui.explain_empty(
+            "None of the chosen platforms publishes a per-country count this map can show.",
+            [f"Chosen platforms: {', '.join(f.platforms)}. Choose others in the sidebar."],
+        )
+        return
+    descriptions = dict(zip(metrics.metric, metrics.description))
+    urlstate.choice("world_metric", "metric", metric_options, "requests" if "requests" in metric_options else metric_options[0])
+    top = st.columns([2, 2, 1])
+    metric = top[0].selectbox(
+        "Figure", metric_options, key="world_metric",
+        format_func=lambda m: tables.metric_label(descriptions.get(m), m),
+        help="Only counts can be mapped; shares and times are on each country's profile.",
+    )  # fmt: skip
+    urlstate.keep("metric", metric, "requests")
+
+    rows = queries.requests_by_country(handle, metric, f.platforms, f.start, f.end)
+    if rows.empty:
+        ui.explain_empty(
+            f"No platform published “{tables.metric_label(descriptions.get(metric), metric)}” per country "
+            f"for periods within {f.span_text}.",
+            _platform_notes(cat, f, metric),
+        )
+        return
+    periods = rows.drop_duplicates("period_label").sort_values(["period_end", "period_start"], ascending=False)
+    period_options = periods.period_label.tolist() + [SUMMED]
+    default_period = tables.default_map_period(cat["periods"][cat["periods"].period_label.isin(periods.period_label)], f.platforms)
+    urlstate.choice("world_period", "period", period_options, default_period or period_options[0])
+    period = top[1].selectbox(
+        "Period", period_options, key="world_period",
+        help="A half-year, a year or a quarter as the platform published it, or every period in the sidebar's span "
+        "added up (a platform publishing both years and half-years is counted once, in the grain covering most of the span).",
+    )  # fmt: skip
+    urlstate.keep("period", period, default_period)
+    summed = period == SUMMED
+    shown = rows if summed else rows[rows.period_label == period]
+    frame = tables.map_frame(shown, summed_range=summed)
+    period_text = f"{f.span_text}, added up" if summed else period
+    metric_title = tables.metric_label(descriptions.get(metric), metric)
+    top[2].metric("Countries with a figure", f"{int(frame.is_place.sum()):,}" if not frame.empty else "0")
+
+    event = st.plotly_chart(
+        charts.world_map(frame, metric_title, period_text), config=charts.PLOTLY_CONFIG,
+        on_select="rerun", selection_mode="points", key="world_map",
+    )  # fmt: skip
+    points = event.get("selection", {}).get("points", []) if event else []
+    if points and points[0].get("customdata"):
+        urlstate.switch_page("views/country.py", country=points[0]["customdata"][0])
+    st.caption(
+        "Light grey: no figure for this period in the chosen platforms' reports (not listed, or no report held). "
+        "Orange: published only as a band such as “<10”; the hover gives its bounds. "
+        + ("The colour scale is logarithmic: each step is ten times the one before." if not frame.empty and frame.value.max() >= 100 else "")
+    )  # fmt: skip
+
+    reports, groups, opener = st.columns([2, 2, 1.4], gap="large")
+    with reports:
+        st.markdown("**Reports behind this map**")
+        for line in _coverage_lines(shown, f, summed):
+            st.markdown(f"- {tables.md_escape(line)}")
+    with groups:
+        pseudo = frame[~frame.is_place.astype(bool)] if not frame.empty else frame
+        st.markdown("**Not drawn: groups and bodies that are not places**")
+        if pseudo.empty:
+            st.caption("None in this view.")
+        for r in pseudo.itertuples():
+            st.markdown(f"- {tables.md_escape(tables.short_pseudo_label(r.country_code))} ({tables.md_escape(r.platforms)}): "
+                        f"**{tables.md_escape(r.figure)}**")  # fmt: skip
+    with opener:
+        st.markdown("**Open a country's profile**")
+        places = frame[frame.is_place.astype(bool)].sort_values("country") if not frame.empty else frame
+        options = places.country_code.tolist()
+        labels = dict(zip(places.country_code, places.country))
+        picked = st.selectbox("Country", options, index=None, key="world_open", placeholder="Choose a country",
+                              format_func=lambda c: f"{labels.get(c, c)} ({c})", label_visibility="collapsed")  # fmt: skip
+        if picked:
+            st.page_link("views/country.py", label=f"Open {labels.get(picked, picked)} →",
+                         query_params=urlstate.link_params(country=picked))  # fmt: skip
+
+    st.subheader(f"{metric_title}, {period_text}")
+    table = frame.sort_values(["value", "value_high"], ascending=False, na_position="last") if not frame.empty else frame
+    ui.source_table(
+        table, ["country", "country_code", "figure", "platforms", "periods", "source_title", "fetched_at"],
+        labels={"figure": "figure as published", "country_code": "code", "source_title": "report"}, key="world_table",
+    )  # fmt: skip
+    behind = tables.with_figure_text(shown)
+    ui.downloads(behind, f"takedowns-{metric}-{period_text}", key="world")
+    ui.cite(tables.citation(behind, f"{metric_title} per country, {period_text}"))
+
+
+def _coverage_lines(shown, f, summed: bool) -> list[str]:
+    lines = []
+    for platform in f.platforms:
+        mine = shown[shown.platform == platform]
+        if mine.empty:
+            lines.append(f"{platform}: no figure of this kind for {'this span' if summed else 'this period'}")
+        else:
+            labels = sorted(set(mine.period_label))
+            span = labels[0] if len(labels) == 1 else f"{labels[0]}…{labels[-1]}"
+            lines.append(f"{platform}: {mine.country_code.nunique()} countries or groups, {span}")
+    return lines
+
+
+def _platform_notes(cat, f, metric) -> list[str]:
+    metrics = cat["metrics"]
+    notes = []
+    for platform in f.platforms:
+        if not ((metrics.platform == platform) & (metrics.metric == metric)).any():
+            notes.append(f"{platform} does not publish this figure.")
+        else:
+            p = cat["platforms"][cat["platforms"].platform == platform].iloc[0]
+            notes.append(f"{platform}: reports held cover {p.first_start} to {p.last_end}.")
+    return notes
+
+
+render()
