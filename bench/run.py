@@ -28,7 +28,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scrapers import pipeline  # noqa: E402
+from scrapers import pipeline, store  # noqa: E402
 from scrapers.demo import build, sources_in_mirror  # noqa: E402
 from scrapers.http import mirror_relpath  # noqa: E402
 from scrapers.sources import google  # noqa: E402
@@ -92,12 +92,13 @@ def make_scaled_copy(db: Path, factor: int = 100) -> Path:
     con.execute("CREATE TEMP TABLE base AS SELECT * FROM observation_rows")
     con.execute(
         """INSERT INTO observation_rows BY NAME
-           SELECT * REPLACE (obs_key || '#synthetic' || k AS obs_key,
+           SELECT base.* REPLACE (obs_key || '#synthetic' || k AS obs_key,
                              period_start + to_years(CAST(10 * k AS INTEGER)) AS period_start,
                              period_end + to_years(CAST(10 * k AS INTEGER)) AS period_end)
            FROM base, range(1, ?) t(k)""",
         [factor],
     )
+    store.refresh_derived(con)  # as a refresh would
     con.execute("CHECKPOINT")
     con.close()
     return target
@@ -113,7 +114,8 @@ def query_calls():
         "catalog": lambda q, db: q(db),
         "requests_by_country": lambda q, db: q(db, "requests", [], start, end),
         "country_series": lambda q, db: q(db, "VN", [], start, end),
-        "compare_figures": lambda q, db: q(db, "requests", ["VN", "RU", "TR", "IN"], [], "half"),
+        "compare_figures": lambda q, db: q(db, "requests", ["VN", "RU", "TR", "IN"], [], start, end),
+        "product_requests": lambda q, db: q(db, "VN", "Google", "YouTube", start, end),
         "country_observations": lambda q, db: q(db, "VN", None, start, end),
         "published_periods": lambda q, db: q(db),
         "country_notices": lambda q, db: q(db, "RU"),
@@ -128,22 +130,24 @@ def query_calls():
         fn = getattr(queries, name, None)
         if fn is None:
             continue
-        raw = getattr(fn, "__wrapped__", fn)  # time the query, not Streamlit's cache
-        calls.append((name, lambda db, raw=raw, call=call: call(raw, db)))
+        calls.append((name, lambda db, fn=fn, call=call: call(fn, db)))
     return calls
 
 
 def bench_queries(db_path: Path, repeats: int) -> dict[str, float]:
     import logging
 
-    logging.getLogger("streamlit").setLevel(logging.ERROR)
-    from dashboard.db import Database, file_token
+    import streamlit as st
 
-    con = duckdb.connect(str(db_path), read_only=True)
-    db = Database(str(db_path), file_token(db_path), con)
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    from dashboard.db import Database, _Reader, file_token
+
+    reader = _Reader(str(db_path))
+    db = Database(str(db_path), file_token(db_path), reader)
     p95 = {}
     for name, call in query_calls():
         try:
+            st.cache_data.clear()
             call(db)  # warm up
         except TypeError as exc:  # a signature changed: report, do not hide
             p95[name] = float("nan")
@@ -151,11 +155,13 @@ def bench_queries(db_path: Path, repeats: int) -> dict[str, float]:
             continue
         times = []
         for _ in range(repeats):
+            st.cache_data.clear()  # time the query, not Streamlit's cache
             start = time.perf_counter()
             call(db)
             times.append((time.perf_counter() - start) * 1000)
         p95[name] = statistics.quantiles(times, n=20)[-1] if len(times) >= 2 else times[0]
-    con.close()
+    if reader.con is not None:
+        reader.con.close()
     return p95
 
 

@@ -36,39 +36,11 @@ def _as_list(values) -> list[str] | None:
 def catalog(db: Database) -> dict[str, pd.DataFrame]:
     """Platforms, metrics, countries and periods present, for filters and validation."""
     return {
-        "platforms": db.frame(
-            """SELECT o.platform, string_agg(DISTINCT o.source, ', ' ORDER BY o.source) AS sources,
-                      min(o.period_start) AS first_start, max(o.period_end) AS last_end, count(*) AS figures
-               FROM observations o GROUP BY o.platform ORDER BY o.platform"""
-        ),
-        "metrics": db.frame(
-            """SELECT o.metric, m.unit, m.description, o.platform, count(*) AS figures,
-                      bool_or(h.metric IS NOT NULL) AS in_headline
-               FROM observations o
-               LEFT JOIN metrics m USING (metric)
-               LEFT JOIN (SELECT DISTINCT platform, metric FROM headline) h USING (platform, metric)
-               GROUP BY o.metric, m.unit, m.description, o.platform
-               ORDER BY o.metric, o.platform"""
-        ),
-        "countries": db.frame(
-            """SELECT country_code, any_value(country_name) AS name_as_published, sum(figures) AS figures,
-                      sum(claims) AS claims, sum(notices) AS notices
-               FROM (
-                 SELECT country_code, country_name, count(*) AS figures, 0 AS claims, 0 AS notices
-                 FROM observations WHERE country_code IS NOT NULL GROUP BY ALL
-                 UNION ALL
-                 SELECT country_code, country_name, 0, count(*), 0
-                 FROM claims WHERE country_code IS NOT NULL GROUP BY ALL
-                 UNION ALL
-                 SELECT country_code, country_name, 0, 0, count(*)
-                 FROM notices WHERE country_code IS NOT NULL GROUP BY ALL
-               ) GROUP BY country_code ORDER BY country_code"""
-        ),
-        "periods": db.frame(
-            """SELECT period_label, period_start, period_end, period_grain,
-                      list(DISTINCT platform ORDER BY platform) AS platforms
-               FROM observations GROUP BY ALL ORDER BY period_start, period_end"""
-        ),
+        # The summary_* tables are rebuilt by every load (scrapers/store.py DERIVED).
+        "platforms": db.frame("SELECT * FROM summary_platforms ORDER BY platform"),
+        "metrics": db.frame("SELECT * FROM summary_metrics ORDER BY metric, platform"),
+        "countries": db.frame("SELECT * FROM summary_countries ORDER BY country_code"),
+        "periods": db.frame("SELECT * FROM summary_period_platforms ORDER BY period_start, period_end"),
         "sources": db.frame(
             """SELECT slug AS source, platform, title, homepage, cadence, notes, import_only
                FROM sources ORDER BY slug"""
@@ -187,10 +159,7 @@ def published_periods(db: Database) -> pd.DataFrame:
     """Per source, platform and period: how many figures were published, and for how many countries."""
     return _dates(
         db.frame(
-            """SELECT source, platform, period_label, period_grain, period_start, period_end,
-                      count(*) AS figures, count(DISTINCT country_code) AS countries,
-                      string_agg(DISTINCT dataset, ', ') AS datasets
-               FROM observations GROUP BY ALL ORDER BY source, period_start, period_end"""
+            "SELECT * FROM summary_periods ORDER BY source, period_start, period_end"
         )
     )
 
@@ -288,8 +257,9 @@ def documents(db: Database) -> pd.DataFrame:
         """SELECT d.source, d.url AS source_url, d.origin, d.fetched_at, d.last_checked_at, d.published_as_of,
                   d.sha256 AS document_sha256, d.size, array_to_string(d.members, ' ') AS members,
                   d.document_id, d.archive_path, d.loaded,
-                  (SELECT count(*) FROM observation_rows o WHERE o.document_id = d.document_id) AS figures
-           FROM documents d ORDER BY d.source, d.url, d.fetched_at"""
+                  coalesce(f.figures, 0) AS figures
+           FROM documents d LEFT JOIN summary_documents f USING (document_id)
+           ORDER BY d.source, d.url, d.fetched_at"""
     )
 
 
@@ -308,10 +278,7 @@ def data_warnings(db: Database) -> pd.DataFrame:
 def unknown_country_names(db: Database) -> pd.DataFrame:
     """Country names kept without an ISO code (the parser could not place them)."""
     return db.frame(
-        """SELECT source, country_name, count(*) AS figures, min(period_label) AS first_period,
-                  max(period_label) AS last_period, any_value(source_url) AS source_url
-           FROM observations WHERE country_code IS NULL AND country_name IS NOT NULL
-           GROUP BY ALL ORDER BY source, country_name"""
+        "SELECT * FROM summary_unknown_countries ORDER BY source, country_name"
     )
 
 
@@ -322,15 +289,14 @@ def source_status(db: Database) -> pd.DataFrame:
         """SELECT s.slug AS source, s.platform, s.title, s.homepage, s.cadence,
                   array_to_string(s.urls, ' ') AS urls, s.notes, s.import_only,
                   (SELECT count(*) FROM documents d WHERE d.source = s.slug) AS documents,
-                  (SELECT count(*) FROM observation_rows o WHERE o.source = s.slug) AS figures,
+                  coalesce(f.figures, 0) AS figures,
                   (SELECT count(*) FROM notice_rows n WHERE n.source = s.slug) AS notices,
-                  (SELECT min(period_start) FROM observation_rows o WHERE o.source = s.slug) AS first_period_start,
-                  (SELECT max(period_end) FROM observation_rows o WHERE o.source = s.slug) AS last_period_end,
+                  f.first_period_start, f.last_period_end,
                   (SELECT max(last_checked_at) FROM documents d WHERE d.source = s.slug) AS last_checked_at,
                   (SELECT status FROM runs r WHERE r.source = s.slug ORDER BY finished_at DESC LIMIT 1) AS last_run_status,
                   (SELECT message FROM runs r WHERE r.source = s.slug ORDER BY finished_at DESC LIMIT 1) AS last_run_message,
                   (SELECT max(finished_at) FROM runs r WHERE r.source = s.slug) AS last_run_at
-           FROM sources s ORDER BY s.slug"""
+           FROM sources s LEFT JOIN summary_sources f ON f.source = s.slug ORDER BY s.slug"""
     )
 
 
