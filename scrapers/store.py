@@ -45,7 +45,12 @@ SCHEMA = [
         document_id VARCHAR PRIMARY KEY, source VARCHAR, url VARCHAR, origin VARCHAR,
         fetched_at TIMESTAMPTZ, last_checked_at TIMESTAMPTZ, published_as_of DATE,
         http_status INTEGER, etag VARCHAR, last_modified VARCHAR, content_type VARCHAR,
-        sha256 VARCHAR, size BIGINT, members VARCHAR[], archive_path VARCHAR, loaded BOOLEAN)""",
+        sha256 VARCHAR, size BIGINT, members VARCHAR[], archive_path VARCHAR, loaded BOOLEAN,
+        edition_date DATE)""",
+    # Which edition a file is: when it was published if known, else the end
+    # of the latest period it reports. A file of an older edition loaded after
+    # a newer one never overrides the newer figures.
+    """ALTER TABLE documents ADD COLUMN IF NOT EXISTS edition_date DATE""",
     """CREATE TABLE IF NOT EXISTS observation_rows (
         obs_key VARCHAR, source VARCHAR, dataset VARCHAR, platform VARCHAR, product VARCHAR,
         country_key VARCHAR, country_code VARCHAR, country_name VARCHAR,
@@ -314,11 +319,11 @@ def loaded_document_ids(con: duckdb.DuckDBPyConnection, slug: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def document_row(doc: Document, slug: str, archive_path: str, members: list[str] | None) -> list:
+def document_row(doc: Document, slug: str, archive_path: str, members: list[str] | None, edition_date) -> list:
     return [
         doc.document_id, slug, doc.url, doc.origin, doc.fetched_at, doc.fetched_at, doc.published_as_of,
         doc.http_status, doc.etag, doc.last_modified, doc.content_type, doc.sha256, len(doc.body),
-        members, archive_path, True,
+        members, archive_path, True, edition_date,
     ]  # fmt: skip
 
 
@@ -400,15 +405,21 @@ def load_source(
     """
     now = datetime.now(timezone.utc)
     con.execute("BEGIN TRANSACTION")
+    latest_period: dict[str, object] = {}
+    for obs, doc_id in observations:
+        if doc_id not in latest_period or obs.period_end > latest_period[doc_id]:
+            latest_period[doc_id] = obs.period_end
     try:
         for doc in documents:
             archive_path, members = document_meta[doc.document_id]
+            edition = doc.published_as_of or latest_period.get(doc.document_id)
             con.execute(
-                """INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT (document_id) DO UPDATE SET last_checked_at = excluded.last_checked_at,
                      etag = excluded.etag, last_modified = excluded.last_modified, loaded = true,
-                     published_as_of = COALESCE(excluded.published_as_of, documents.published_as_of)""",
-                document_row(doc, spec.slug, archive_path, members),
+                     published_as_of = COALESCE(excluded.published_as_of, documents.published_as_of),
+                     edition_date = COALESCE(documents.edition_date, excluded.edition_date)""",
+                document_row(doc, spec.slug, archive_path, members, edition),
             )
         revisions = 0
         if observations:  # a notices-only source has no figures to stage
@@ -424,7 +435,31 @@ def load_source(
                    FROM incoming_frame"""
             )
             con.unregister("incoming_frame")
+            # Staged figures from an older edition than the one already held:
+            # recorded as revisions of it, never made current again.
+            con.execute(
+                """CREATE OR REPLACE TEMP TABLE superseded AS
+                   SELECT s.obs_key FROM staged s
+                   JOIN observation_rows o ON o.obs_key = s.obs_key
+                   JOIN documents sd ON sd.document_id = s.document_id
+                   JOIN documents od ON od.document_id = o.document_id
+                   WHERE sd.edition_date < od.edition_date"""
+            )
             before = con.execute("SELECT count(*) FROM revisions").fetchone()[0]
+            con.execute(
+                """INSERT INTO revisions
+                SELECT s.obs_key, s.source, s.dataset, s.platform, s.country_key, s.country_code, s.country_name,
+                       s.period_start, s.period_end, s.requester, s.product, s.reason, s.metric, 'changed',
+                       s.value, s.value_low, s.value_high, s.value_text, s.document_id,
+                       o.value, o.value_low, o.value_high, o.value_text, o.document_id, ?
+                FROM staged s JOIN observation_rows o ON o.obs_key = s.obs_key
+                WHERE s.obs_key IN (SELECT obs_key FROM superseded)
+                  AND (o.value IS DISTINCT FROM s.value OR o.value_low IS DISTINCT FROM s.value_low
+                       OR o.value_high IS DISTINCT FROM s.value_high)
+                  AND NOT EXISTS (SELECT 1 FROM revisions r WHERE r.obs_key = s.obs_key
+                                  AND r.old_document_id = s.document_id AND r.new_document_id = o.document_id)""",
+                [now],
+            )
             con.execute(
                 """INSERT INTO revisions
                 SELECT s.obs_key, s.source, s.dataset, s.platform, s.country_key, s.country_code, s.country_name,
@@ -433,6 +468,7 @@ def load_source(
                        s.value, s.value_low, s.value_high, s.value_text, s.document_id, ?
                 FROM staged s JOIN observation_rows o ON o.obs_key = s.obs_key
                 WHERE o.document_id <> s.document_id
+                  AND s.obs_key NOT IN (SELECT obs_key FROM superseded)
                   AND (o.value IS DISTINCT FROM s.value OR o.value_low IS DISTINCT FROM s.value_low
                        OR o.value_high IS DISTINCT FROM s.value_high)""",
                 [now],
@@ -448,6 +484,8 @@ def load_source(
                 FROM observation_rows o
                 JOIN documents od ON od.document_id = o.document_id
                 WHERE o.source = ?
+                  AND od.edition_date <= (SELECT min(sd.edition_date) FROM documents sd
+                                          WHERE sd.document_id IN (SELECT DISTINCT document_id FROM staged))
                   AND od.url IN (SELECT d.url FROM documents d WHERE d.document_id IN (SELECT DISTINCT document_id FROM staged))
                   AND o.document_id NOT IN (SELECT DISTINCT document_id FROM staged)
                   AND (o.dataset, o.period_start, o.period_end) IN (SELECT DISTINCT dataset, period_start, period_end FROM staged)
@@ -457,9 +495,11 @@ def load_source(
                 [now, spec.slug],
             )
             revisions = con.execute("SELECT count(*) FROM revisions").fetchone()[0] - before
+            con.execute("DELETE FROM staged WHERE obs_key IN (SELECT obs_key FROM superseded)")
             con.execute("DELETE FROM observation_rows WHERE obs_key IN (SELECT obs_key FROM staged)")
             con.execute("INSERT INTO observation_rows SELECT * FROM staged")
             con.execute("DROP TABLE staged")
+            con.execute("DROP TABLE superseded")
 
         if notices:
             con.executemany(

@@ -162,3 +162,22 @@ def test_two_editions_give_every_period_and_record_revisions(db_path):
     assert vn[0][2] == "removal-requests"
     # Europol is a requester, not a country: a documented pseudo code.
     assert con.execute("SELECT count(*) FROM observations WHERE country_name = 'Europol' AND country_code = 'XE'").fetchone()[0] > 0
+
+
+def test_an_older_edition_loaded_later_never_overrides_the_newer(db_path):
+    for edition in ("latest", "previous"):
+        result = pipeline.refresh(db_path, ["google"], mirror=shared_path("mirror", edition))[0]
+        assert result.status == "loaded", result.message
+    assert result.revisions == 710  # the same revisions as loading the editions in order
+    con = duckdb.connect(str(db_path), read_only=True)
+    key = ["AL", date(2019, 6, 30), "Court Order Directed at 3rd Party", "requests"]
+    assert con.execute(
+        """SELECT value FROM observations WHERE dataset = 'removal-requests' AND country_code = ? AND period_end = ?
+           AND requester = ? AND metric = ?""", key
+    ).fetchall() == [(2.0,)]
+    assert con.execute(
+        "SELECT old_value, new_value FROM revisions WHERE country_code = ? AND period_end = ? AND requester = ? AND metric = ?",
+        key,
+    ).fetchall() == [(3.0, 2.0)]
+    # The historical tables only the older edition has are still loaded.
+    assert con.execute("SELECT min(period_end) FROM observations").fetchone() == (date(2009, 12, 31),)
