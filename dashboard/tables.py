@@ -770,3 +770,10 @@ SHORT_PSEUDO = {"EU": "European Union", "XW": "Worldwide total", "XO": "Other co
 
 def short_pseudo_label(code: str) -> str:
     return SHORT_PSEUDO.get(code) or country_label(code)
+
+
+def headline_count_metrics(metrics: pd.DataFrame, platforms: list[str]) -> list[str]:
+    """Count metrics with a per-country headline for the chosen platforms, in vocabulary order."""
+    usable = metrics[metrics.in_headline.fillna(False) & metrics.platform.isin(platforms) & (metrics.unit == "count")]
+    present = set(usable.metric)
+    return [m for m in METRICS if m in present]

@@ -23,9 +23,7 @@ def render() -> None:
         "platform that publishes half-years gets its two halves added (marked derived); figures of other lengths are "
         "listed apart. Platforms count “requests” in their own ways, so compare a platform with itself first."
     )
-    metrics = cat["metrics"]
-    usable = metrics[metrics.in_headline.fillna(False) & metrics.platform.isin(f.platforms) & (metrics.unit == "count")]
-    metric_options = [m for m in METRICS if m in set(usable.metric)]
+    metric_options = tables.headline_count_metrics(cat["metrics"], f.platforms)
     if not metric_options:
         ui.explain_empty("None of the chosen platforms publishes per-country counts. Choose others in the sidebar.")
         return

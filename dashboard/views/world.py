@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import charts, filters, queries, tables, ui, urlstate
-from scrapers.models import METRICS
 
 SUMMED = "All periods in the span, added up"
 
@@ -22,9 +21,7 @@ def render() -> None:
         "own transparency reports. Hover for the figure as published and its source; click a country for its profile."
     )
 
-    metrics = cat["metrics"]
-    usable = metrics[metrics.in_headline.fillna(False) & metrics.platform.isin(f.platforms) & (metrics.unit == "count")]
-    metric_options = [m for m in METRICS if m in set(usable.metric)]
+    metric_options = tables.headline_count_metrics(cat["metrics"], f.platforms)
     if not metric_options:
         ui.explain_empty(
             "None of the chosen platforms publishes a per-country count this map can show.",
