@@ -21,7 +21,8 @@ def render() -> None:
         "own transparency reports. Hover for the figure as published and its source; click a country for its profile."
     )
 
-    metric_options = tables.headline_count_metrics(cat["metrics"], f.platforms)
+    metrics = cat["metrics"]
+    metric_options = tables.headline_count_metrics(metrics, f.platforms)
     if not metric_options:
         ui.explain_empty(
             "None of the chosen platforms publishes a per-country count this map can show.",
