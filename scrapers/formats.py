@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import lzma
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -36,8 +38,10 @@ def zip_members(body: bytes, where: str) -> dict[str, bytes]:
         raise ParseError(f"{where}: expected a zip file but got an HTML page")
     try:
         archive = zipfile.ZipFile(io.BytesIO(body))
-    except (zipfile.BadZipFile, EOFError, ValueError) as exc:
+    except (zipfile.BadZipFile, EOFError, ValueError, NotImplementedError) as exc:  # NotImplementedError: "zip file version 22.0"
         raise ParseError(f"{where}: not a readable zip file ({exc}); the download may be truncated") from exc
+    if any(not info.filename for info in archive.infolist()):  # ZipInfo.is_dir() fails on ""
+        raise ParseError(f"{where}: zip has a member with an empty name; the zip is damaged")
     infos = [i for i in archive.infolist() if not i.is_dir() and not _is_junk(i.filename)]
     if len(infos) > MAX_MEMBERS:
         raise ParseError(f"{where}: zip holds {len(infos)} files, more than the limit of {MAX_MEMBERS}")
@@ -49,7 +53,9 @@ def zip_members(body: bytes, where: str) -> dict[str, bytes]:
         try:
             with archive.open(info) as fh:
                 data = fh.read(MAX_MEMBER_BYTES + 1)
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        # Damaged compressed data raises zlib/lzma errors; an encryption flag, RuntimeError.
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError,
+                zlib.error, lzma.LZMAError) as exc:  # fmt: skip
             raise ParseError(f"{where}: zip member {info.filename!r} cannot be read ({exc}); the zip may be truncated") from exc
         if len(data) > MAX_MEMBER_BYTES:
             raise ParseError(f"{where}: zip member {info.filename!r} expands past the limit of {MAX_MEMBER_BYTES} bytes")
@@ -69,7 +75,10 @@ def decode_text(data: bytes, where: str) -> str:
     """Decode a published text file: UTF-8 (with or without BOM), UTF-16 with a
     BOM, else Windows-1252. Line endings become \\n (CR-only files included)."""
     if data.startswith(b"\xff\xfe") or data.startswith(b"\xfe\xff"):
-        text = data.decode("utf-16")
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:  # an odd byte count (truncated) or a lone surrogate
+            raise ParseError(f"{where}: text starts with a UTF-16 byte-order mark but is not valid UTF-16 ({exc})") from exc
     else:
         try:
             text = data.decode("utf-8-sig")

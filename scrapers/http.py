@@ -86,7 +86,7 @@ def check_body(url: str, body: bytes, expect: str | None, content_type: str | No
     elif expect == "json":
         try:
             json.loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
             got = "an HTML page" if looks_like_html(body) else "invalid JSON"
             raise FetchError(f"{url}: expected JSON but got {got}") from exc
     else:
@@ -97,7 +97,7 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isdecimal():  # isdigit() admits "²", which float() refuses
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -210,7 +210,7 @@ class HttpSession:
     def _read_body(self, url: str, resp: requests.Response) -> bytes:
         limit = self.config.max_bytes
         declared = resp.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > limit:
+        if declared and declared.isdecimal() and int(declared) > limit:
             raise FetchError(f"{url}: file is {int(declared)} bytes, over the size limit of {limit}")
         chunks, size = [], 0
         for chunk in resp.iter_content(64 * 1024):

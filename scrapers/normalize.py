@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import functools
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -447,7 +448,10 @@ def _plain_number(text: str) -> float:
         t = re.sub(r"[,\u202f\u00a0 ]", "", t)
     if not _PLAIN.match(t):
         raise ValueError(f"not a number: {text!r}")
-    return float(t)
+    value = float(t)
+    if not math.isfinite(value):  # 400 digits read as inf
+        raise ValueError(f"not a finite number: {text!r}")
+    return value
 
 
 def parse_number(
@@ -488,16 +492,17 @@ def _parse_number_cached(text, percent, allow_negative, maximum) -> Number:
         t = t.removesuffix("%").strip()
         maximum = 100.0 if maximum is None else maximum
     if t.startswith("<"):
-        bound = _plain_number(t[1:].lstrip("="))
+        bound = _check_bound(_plain_number(t[1:].lstrip("=")), raw, allow_negative, maximum)
         high = bound if "=" in t[:2] else (bound - 1 if bound == int(bound) and not percent else bound)
         return Number(None, 0.0, high, "banded", raw)
     if t.startswith(">"):
-        bound = _plain_number(t[1:].lstrip("="))
+        bound = _check_bound(_plain_number(t[1:].lstrip("=")), raw, allow_negative, maximum)
         low = bound if "=" in t[:2] else (bound + 1 if bound == int(bound) and not percent else bound)
         return Number(None, low, None, "banded", raw)
     m = _RANGE.match(t)
     if m and not _PLAIN.match(t):
-        low, high = _plain_number(m[1]), _plain_number(m[2])
+        low = _check_bound(_plain_number(m[1]), raw, allow_negative, maximum)
+        high = _check_bound(_plain_number(m[2]), raw, allow_negative, maximum)
         if high < low:
             raise ValueError(f"range runs backwards: {raw!r}")
         return Number(None, low, high, "range", raw)
@@ -507,6 +512,15 @@ def _parse_number_cached(text, percent, allow_negative, maximum) -> Number:
     if maximum is not None and value > maximum:
         raise ValueError(f"value above {maximum:g}: {raw!r}")
     return Number(value, value, value, "exact", raw)
+
+
+def _check_bound(bound: float, raw: str, allow_negative: bool, maximum: float | None) -> float:
+    # Bounds of "<10" and "11,000 - 12,000" obey the same limits as exact values.
+    if bound < 0 and not allow_negative:
+        raise ValueError(f"negative value: {raw!r}")
+    if maximum is not None and bound > maximum:
+        raise ValueError(f"value above {maximum:g}: {raw!r}")
+    return bound
 
 
 def parse_count(text: str | None, *, maximum: float = 1e12) -> Number:

@@ -64,7 +64,7 @@ def _zip_names(body: bytes) -> list[str] | None:
         return None
     try:
         return zipfile.ZipFile(io.BytesIO(body)).namelist()
-    except (zipfile.BadZipFile, ValueError, EOFError):
+    except (zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):  # e.g. "zip file version 22.0"
         return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import shutil
 import socketserver
 import threading
 from datetime import datetime, timezone
@@ -36,6 +37,23 @@ def mirror_document(edition: str, url: str, **kw) -> Document:
     from scrapers.http import mirror_relpath
 
     return document_from(shared_path("mirror", edition, mirror_relpath(url)), url, **kw)
+
+
+def copy_database(template: Path, db_path: Path) -> Path:
+    """A private copy of a database built once (its folder: the file and its archive)."""
+    shutil.copytree(template.parent, db_path.parent)
+    return db_path
+
+
+@pytest.fixture(scope="session")
+def google_latest_template(tmp_path_factory) -> Path:
+    """A database holding Google's latest edition, built once per session; copy it with copy_database."""
+    from scrapers import pipeline
+
+    db_path = tmp_path_factory.mktemp("google-latest") / "data" / "takedowns.duckdb"
+    result = pipeline.refresh(db_path, ["google"], mirror=shared_path("mirror", "latest"))[0]
+    assert result.status == "loaded", result.message
+    return db_path
 
 
 @pytest.fixture

@@ -21,13 +21,15 @@ from pathlib import Path
 
 @dataclass
 class Fault:
-    """One scripted response. kind: status, reset, slow, drip, html, redirect_loop, huge."""
+    """One scripted response. kind: status, reset, slow, drip, html, redirect_loop, huge,
+    or gate (hold the request until `gate` is set, then serve the file as usual)."""
 
     kind: str
     status: int = 200
     headers: dict = field(default_factory=dict)
     body: bytes = b""
     seconds: float = 0.0
+    gate: threading.Event | None = None
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -43,7 +45,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         faults = srv.faults.get(path)
         if faults:
             fault = faults.pop(0)
-            return self._play(fault, path)
+            if fault.kind != "gate":
+                return self._play(fault, path)
+            fault.gate.wait(fault.seconds or 60)
         file = (srv.root / path).resolve()
         if srv.root not in file.parents or not file.is_file():
             self.send_response(404)

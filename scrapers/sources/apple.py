@@ -171,7 +171,7 @@ def _us_date(text: str, where: str, line: int) -> date:
 def _period(row: dict[str, str], where: str, line: int) -> tuple[date, date]:
     """The half-year of "TR Period" ("2019 H1"), checked against the start and end dates."""
     m = re.match(r"^(\d{4})\s*H([12])$", row["period"].strip(), re.I)
-    if not m:
+    if not m or int(m[1]) == 0:  # year 0000 matches the pattern but is no date
         raise ParseError(f"{where} line {line}: 'TR Period' {row['period']!r} is not a half-year like '2019 H1'")
     period = half_year(int(m[1]), int(m[2]))
     start, end = _us_date(row["start"], where, line), _us_date(row["end"], where, line)

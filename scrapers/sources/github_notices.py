@@ -101,7 +101,7 @@ def page_url(path: str) -> str:
 def _tree(document: Document) -> dict:
     try:
         listing = json.loads(document.body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested thousands deep
         raise ParseError(f"{document.url}: not JSON ({exc}); expected the GitHub API tree listing") from exc
     if not isinstance(listing, dict) or not isinstance(listing.get("tree"), list):
         raise ParseError(f"{document.url}: no 'tree' list; expected the GitHub API tree listing (git/trees?recursive=1)")

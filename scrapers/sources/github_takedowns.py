@@ -197,9 +197,11 @@ def parse(document: Document) -> Iterator[Observation | Warning]:
 
 def _period(row: dict[str, str], where: str, line: int) -> tuple[date, date]:
     year_text = row["year"].strip()
-    if not (year_text.isdigit() and len(year_text) == 4):
+    if not (year_text.isdecimal() and len(year_text) == 4):  # isdigit() admits "²", which int() refuses
         raise ParseError(f"{where} line {line}: 'year' is {row['year']!r}, expected a year like 2024")
     year = int(year_text)
+    if not 1 <= year <= 9999:  # "0000" is four digits but no year a date can hold
+        raise ParseError(f"{where} line {line}: 'year' is {row['year']!r}, expected a year like 2024")
     if "half" not in row:
         period = full_year(year)
     else:

@@ -148,7 +148,10 @@ def fetch(session, spec: SourceSpec = SPEC) -> list[Document]:
 
 def parse(document: Document) -> Iterator[Observation | Warning]:
     where = document.url
-    soup = BeautifulSoup(document.body, "lxml")
+    try:
+        soup = BeautifulSoup(document.body, "lxml")
+    except ValueError as exc:  # lxml refuses NUL and control bytes where it guesses the encoding
+        raise ParseError(f"{where}: not a readable HTML page ({exc})") from exc
     tables = soup.find_all("table")
     if not tables:
         raise ParseError(f"{where}: no tables on the page; expected LinkedIn's government requests report tables")

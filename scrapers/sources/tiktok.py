@@ -271,7 +271,7 @@ def _parse_report_page(document: Document) -> Iterator[Warning]:
 
 def _period(text: str, where: str, line: int) -> tuple[date, date]:
     m = _PERIOD.match(text.strip())
-    if not m:
+    if not m or int(m[2]) == 0:  # year 0000 matches the pattern but is no date
         raise ParseError(f"{where} line {line}: period_value {text!r} is not 'Jan-Jun YYYY' or 'Jul-Dec YYYY'")
     period = half_year(int(m[2]), 1 if m[1] == "Jan-Jun" else 2)
     return period.start, period.end

@@ -137,7 +137,7 @@ def _page_period(text: str, where: str) -> Period:
     m = _SPAN.match(text)
     if m:
         first, last = _MONTHS.get(m[1].lower()), _MONTHS.get(m[3].lower())
-        if first is None or last is None:
+        if first is None or last is None or 0 in (int(m[2]), int(m[4])):  # year 0000 is no date
             raise ParseError(f"{where}: cannot read the period {text!r} in the table's heading")
         start = date(int(m[2]), first, 1)
         end = date(int(m[4]), last, calendar.monthrange(int(m[4]), last)[1])

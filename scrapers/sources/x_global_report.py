@@ -21,6 +21,7 @@ requests: requests_actioned and requests_data_produced.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from collections.abc import Iterator
@@ -116,17 +117,26 @@ def parse(document: Document) -> Iterator[Observation | Warning]:
         pdf = pdfplumber.open(io.BytesIO(document.body))
     except Exception as exc:  # pdfminer raises several unrelated types on a bad file
         raise ParseError(f"{where}: not a readable PDF ({exc})") from exc
-    with pdf:
-        texts = [_page_text(page, where) for page in pdf.pages]
+    try:
+        try:
+            pages = pdf.pages
+        except Exception as exc:  # a damaged page tree: pdfminer's own types, TypeError, KeyError...
+            raise ParseError(f"{where}: the PDF's pages cannot be read ({type(exc).__name__}: {exc})") from exc
+        texts = [_page_text(page, where) for page in pages]
         found: dict[str, tuple[int, list[list[str]], int]] = {}
-        for number, (page, text) in enumerate(zip(pdf.pages, texts), 1):
+        for number, (page, text) in enumerate(zip(pages, texts), 1):
             if not _PAGE_HINT.search(text):
                 continue
-            for table in _tables(page):
+            for table in _tables(page, where):
                 for dataset, spec in _TABLES.items():
                     total_row = _find_row(table, spec.total_label)
                     if total_row is not None and dataset not in found:
                         found[dataset] = (number, table, total_row)
+    finally:
+        # Not `with pdf:` - closing walks the page tree again, and on a damaged
+        # file that raises over the ParseError above.
+        with contextlib.suppress(Exception):
+            pdf.close()
     for dataset, spec in _TABLES.items():
         if dataset not in found:
             raise ParseError(
@@ -148,11 +158,14 @@ def _page_text(page, where: str) -> str:
         raise ParseError(f"{where}: page {page.page_number} cannot be read ({exc})") from exc
 
 
-def _tables(page) -> list[list[list[str]]]:
+def _tables(page, where: str) -> list[list[list[str]]]:
     """The page's tables as rows of cell strings (ruled tables first, then by text alignment)."""
-    tables = page.extract_tables() or []
-    if not any(_find_row(t, spec.total_label) is not None for t in tables for spec in _TABLES.values()):
-        tables = tables + (page.extract_tables({"vertical_strategy": "text", "horizontal_strategy": "text"}) or [])
+    try:
+        tables = page.extract_tables() or []
+        if not any(_find_row(t, spec.total_label) is not None for t in tables for spec in _TABLES.values()):
+            tables = tables + (page.extract_tables({"vertical_strategy": "text", "horizontal_strategy": "text"}) or [])
+    except Exception as exc:  # pdfminer raises several unrelated types on a damaged page
+        raise ParseError(f"{where}: tables on page {page.page_number} cannot be read ({type(exc).__name__}: {exc})") from exc
     return [[[_cell(c) for c in row] for row in table] for table in tables]
 
 
