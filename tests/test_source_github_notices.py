@@ -235,3 +235,16 @@ def test_a_non_notice_path_is_a_parse_error():
 def test_date_not_matching_its_year_folder_is_reported():
     _, warns = _notice("Russia/2021/2020-12-30-Roskomnadzor.md", b"text")
     assert [w.kind for w in warns] == ["date_mismatch"]
+
+
+def test_listing_paths_that_climb_out_of_the_repository_are_not_notices():
+    import json
+    from datetime import datetime, timezone
+
+    from scrapers.models import Document
+
+    listing = {"tree": [{"path": "../2019/2019-01-01-x.md", "type": "blob"},
+                        {"path": "Russia/2019/../../secret.md", "type": "blob"},
+                        {"path": "Russia/2019/2019-06-20-roskomnadzor.md", "type": "blob"}]}  # fmt: skip
+    doc = Document(url=gn.SPEC.urls[0], body=json.dumps(listing).encode(), fetched_at=datetime.now(timezone.utc))
+    assert gn.notice_paths(doc) == ["Russia/2019/2019-06-20-roskomnadzor.md"]

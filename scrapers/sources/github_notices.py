@@ -112,8 +112,15 @@ def _tree(document: Document) -> dict:
 
 
 def notice_paths(document: Document) -> list[str]:
-    """Repository paths of the notices in a tree listing, in listing order."""
-    return [e["path"] for e in _tree(document)["tree"] if e["type"] == "blob" and _NOTICE_PATH.match(e["path"])]
+    """Repository paths of the notices in a tree listing, in listing order.
+
+    A listing is fetched data: a path with "." or ".." segments could point a
+    fetch outside the repository, so it is never treated as a notice."""
+    return [
+        e["path"]
+        for e in _tree(document)["tree"]
+        if e["type"] == "blob" and _NOTICE_PATH.match(e["path"]) and not {".", ".."} & set(e["path"].split("/"))
+    ]
 
 
 def _listing_warnings(document: Document) -> Iterator[Warning]:
