@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
@@ -250,10 +249,6 @@ def _print_coverage(out: Console, cov) -> None:
         per_year = group.groupby("year")["rows"].sum()
         table.add_row(source, *[(str(int(per_year[y])) if y in per_year.index and per_year[y] else "·") for y in years])
     out.print(table)
-
-
-def _parse_date(value: str) -> date:
-    return date.fromisoformat(value)
 
 
 if __name__ == "__main__":

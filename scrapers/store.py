@@ -21,15 +21,11 @@ import duckdb
 import pandas as pd
 
 from .models import METRIC_UNITS, METRICS, Document, Notice, Observation, SourceSpec, Warning
-from .normalize import alpha3, is_country, period_grain, period_label
+from .normalize import period_grain, period_label
 from .validate import country_key
 
 SCHEMA_VERSION = "1"
 
-KEY_COLUMNS = (
-    "source", "dataset", "platform", "country_key", "period_start", "period_end",
-    "requester", "product", "reason", "metric",
-)  # fmt: skip
 
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
@@ -605,7 +601,3 @@ def export_filtered(
         [sources, sources, platforms, platforms, countries, countries, metrics, metrics,
          period_from, period_from, period_to, period_to],
     ).df()  # fmt: skip
-
-
-def map_codes(frame: pd.DataFrame) -> pd.Series:
-    return frame["country_code"].map(lambda c: alpha3(c) if is_country(c) else None)

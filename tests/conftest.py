@@ -3,11 +3,7 @@ built from them, a temporary database, and a local HTTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import socketserver
-import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
