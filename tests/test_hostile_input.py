@@ -615,7 +615,7 @@ def test_notice_with_html_and_script_is_stored_as_plain_text(db, tmp_path):
 @pytest.mark.parametrize(
     "case, expected",
     [
-        ("traversal", "path cannot be mapped into a mirror"),
+        ("traversal", "listing has paths that leave the repository"),  # refused by the source, over HTTP too
         ("nested", "expected JSON but got invalid JSON"),
         ("not-a-tree", "no 'tree' list"),
     ],

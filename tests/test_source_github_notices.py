@@ -237,7 +237,7 @@ def test_date_not_matching_its_year_folder_is_reported():
     assert [w.kind for w in warns] == ["date_mismatch"]
 
 
-def test_listing_paths_that_climb_out_of_the_repository_are_not_notices():
+def test_listing_paths_that_climb_out_of_the_repository_are_refused():
     import json
     from datetime import datetime, timezone
 
@@ -247,4 +247,5 @@ def test_listing_paths_that_climb_out_of_the_repository_are_not_notices():
                         {"path": "Russia/2019/../../secret.md", "type": "blob"},
                         {"path": "Russia/2019/2019-06-20-roskomnadzor.md", "type": "blob"}]}  # fmt: skip
     doc = Document(url=gn.SPEC.urls[0], body=json.dumps(listing).encode(), fetched_at=datetime.now(timezone.utc))
-    assert gn.notice_paths(doc) == ["Russia/2019/2019-06-20-roskomnadzor.md"]
+    with pytest.raises(ParseError, match="leave the repository"):
+        gn.notice_paths(doc)

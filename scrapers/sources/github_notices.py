@@ -115,12 +115,12 @@ def notice_paths(document: Document) -> list[str]:
     """Repository paths of the notices in a tree listing, in listing order.
 
     A listing is fetched data: a path with "." or ".." segments could point a
-    fetch outside the repository, so it is never treated as a notice."""
-    return [
-        e["path"]
-        for e in _tree(document)["tree"]
-        if e["type"] == "blob" and _NOTICE_PATH.match(e["path"]) and not {".", ".."} & set(e["path"].split("/"))
-    ]
+    fetch outside the repository, so such a listing is refused whole."""
+    paths = [e["path"] for e in _tree(document)["tree"] if e["type"] == "blob" and _NOTICE_PATH.match(e["path"])]
+    climbing = [p for p in paths if {".", ".."} & set(p.split("/"))]
+    if climbing:
+        raise ParseError(f"{document.url}: listing has paths that leave the repository: {climbing[:3]!r}")
+    return paths
 
 
 def _listing_warnings(document: Document) -> Iterator[Warning]:
