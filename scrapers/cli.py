@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -172,7 +171,10 @@ def dashboard(db_path, port, host) -> None:
         "--global.developmentMode", "false",
     ]  # fmt: skip
     console.print(f"dashboard on http://{host}:{port}  (database {db_path})")
-    raise SystemExit(subprocess.call(cmd, env=env, cwd=app.parent))
+    # Become the Streamlit process, so stopping `takedowns dashboard` stops the
+    # server too (a child process would outlive a SIGTERM to its parent).
+    os.chdir(app.parent)
+    os.execve(sys.executable, cmd, env)
 
 
 @main.command()

@@ -6,7 +6,7 @@ import ast
 import logging
 import re
 import secrets
-import subprocess
+import os
 from pathlib import Path
 
 import duckdb
@@ -125,7 +125,8 @@ def test_dashboard_binds_localhost_by_default(tmp_path, monkeypatch):
     res = CliRunner().invoke(main, ["dashboard", "--help"])
     assert res.exit_code == 0 and "127.0.0.1" in res.output
     launched = []
-    monkeypatch.setattr(subprocess, "call", lambda cmd, **kw: launched.append(cmd) or 0)
+    monkeypatch.setattr(os, "execve", lambda path, cmd, env: launched.append(cmd))  # the CLI execs Streamlit
+    monkeypatch.setattr(os, "chdir", lambda path: None)
     db = tmp_path / "takedowns.duckdb"
     db.touch()
     res = CliRunner().invoke(main, ["dashboard", "--db", str(db)])
