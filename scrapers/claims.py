@@ -14,6 +14,7 @@ import re
 from datetime import date
 from importlib import resources
 
+from . import store
 from .models import ParseError
 from .normalize import country_code, parse_number
 
@@ -65,8 +66,4 @@ def load(con) -> int:
     """Replace the claims table with the shipped CSV (cheap: a few dozen rows)."""
     claims = read_claims()
     con.execute("DELETE FROM claims")
-    con.executemany(
-        "INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [list(c.values()) for c in claims],
-    )
-    return len(claims)
+    return store.insert_rows(con, "claims", [list(c.values()) for c in claims])

@@ -13,7 +13,10 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
+import functools
 from dataclasses import dataclass
+
+import pyarrow as pa
 
 from .models import ParseError
 
@@ -107,12 +110,48 @@ class CsvTable:
             return ""
         return cells[idx]
 
+    @functools.cached_property
+    def _transposed(self) -> list[tuple[str, ...]]:
+        width = len(self.header)
+        # Short rows read as "" in the missing cells, as `get` reads them.
+        cells = [c if len(c) == width else (c + [""] * width)[:width] for _, c in self.rows]
+        return list(zip(*cells)) if cells else [() for _ in range(width)]
+
+    def column(self, name: str) -> pa.Array:
+        """One column as strings, in row order ("" for an optional column it lacks)."""
+        idx = self.columns.get(name)
+        if idx is None:
+            return pa.array([""] * len(self.rows), pa.string())
+        return pa.array(self._transposed[idx], pa.string())
+
+    def line_numbers(self) -> pa.Array:
+        return pa.array([line for line, _ in self.rows], pa.int64())
+
 
 def header_key(name: str) -> str:
     """Compare headers loosely: case, spaces, BOMs and footnote marks aside."""
     name = name.replace("\ufeff", "").replace("\u00a0", " ")
     name = re.sub(r"\[\d+\]|\*+$", "", name)
     return re.sub(r"\s+", " ", name).strip().casefold()
+
+
+def _csv_records(text: str, where: str) -> list[tuple[int, list[str]]]:
+    """Every record with its line number (1-based; where it ends, if it spans lines)."""
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error:
+        rows = None  # read again record by record to say where
+    lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+    if rows is not None and len(rows) == lines:
+        return list(enumerate(rows, 1))  # no record spans lines: record i is on line i
+    reader = csv.reader(io.StringIO(text))
+    records: list[tuple[int, list[str]]] = []
+    try:
+        for cells in reader:
+            records.append((reader.line_num, cells))
+    except csv.Error as exc:
+        raise ParseError(f"{where}: malformed CSV at line {reader.line_num}: {exc}") from exc
+    return records
 
 
 def read_csv(
@@ -131,13 +170,7 @@ def read_csv(
     is a ParseError naming the file and the column.
     """
     text = data if isinstance(data, str) else decode_text(data, where)
-    reader = csv.reader(io.StringIO(text))
-    records: list[tuple[int, list[str]]] = []
-    try:
-        for cells in reader:
-            records.append((reader.line_num, cells))
-    except csv.Error as exc:
-        raise ParseError(f"{where}: malformed CSV at line {reader.line_num}: {exc}") from exc
+    records = _csv_records(text, where)
     if len(records) <= header_row:
         raise ParseError(f"{where}: empty file, expected a CSV header with {', '.join(columns)}")
     header = records[header_row][1]
@@ -162,7 +195,7 @@ def read_csv(
         raise ParseError(f"{where}: header changed: missing column {expected}; header is {header!r}")
     if unexpected and not allow_extra:
         raise ParseError(f"{where}: header changed: unexpected column(s) {unexpected!r}; expected only {list(columns)}")
-    body = [(line, cells) for line, cells in records[header_row + 1 :] if any(c.strip() for c in cells)]
+    body = [(line, cells) for line, cells in records[header_row + 1 :] if "".join(cells).strip()]
     return CsvTable(where=where, header=header, columns=found, rows=body)
 
 

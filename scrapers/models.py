@@ -10,8 +10,11 @@ from __future__ import annotations
 import functools
 import hashlib
 from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Union
+
+import pyarrow as pa
 
 # The metric vocabulary. A parser may only emit these names; the store refuses
 # others, so the dashboard never meets a metric it cannot label.
@@ -172,7 +175,74 @@ class Warning:
     row: int | None = None
 
 
-Record = Union[Observation, Notice, Warning]
+# The columns of a batch of Observations (the dataclass fields, in order).
+OBSERVATION_SCHEMA = pa.schema(
+    [
+        ("dataset", pa.string()),
+        ("period_start", pa.date32()),
+        ("period_end", pa.date32()),
+        ("metric", pa.string()),
+        ("value", pa.float64()),
+        ("value_text", pa.string()),
+        ("value_low", pa.float64()),
+        ("value_high", pa.float64()),
+        ("country_name", pa.string()),
+        ("country_code", pa.string()),
+        ("requester", pa.string()),
+        ("product", pa.string()),
+        ("reason", pa.string()),
+        ("is_total", pa.bool_()),
+        ("total_over", pa.string()),
+        ("member", pa.string()),
+        ("row", pa.int64()),
+        ("platform", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class ObservationTable:
+    """Many Observations as columns (a pyarrow Table with OBSERVATION_SCHEMA).
+
+    Large tables (Google's 100,000 figures) travel from parse to store this way,
+    without a Python object per figure; iterating gives the Observations.
+    """
+
+    table: pa.Table
+
+    def __post_init__(self) -> None:
+        if not self.table.schema.equals(OBSERVATION_SCHEMA):
+            raise TypeError(f"ObservationTable needs the schema {OBSERVATION_SCHEMA}, got {self.table.schema}")
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def __iter__(self) -> Iterator[Observation]:
+        for row in self.table.to_pylist():
+            yield Observation(**row)
+
+    @classmethod
+    def of(cls, observations: Iterable[Observation]) -> ObservationTable:
+        rows = list(observations)
+        columns = {name: [getattr(o, name) for o in rows] for name in OBSERVATION_SCHEMA.names}
+        return cls(pa.table(columns, schema=OBSERVATION_SCHEMA))
+
+    @classmethod
+    def concat(cls, parts: Iterable[ObservationTable]) -> ObservationTable:
+        tables = [p.table for p in parts]
+        return cls(pa.concat_tables(tables) if tables else OBSERVATION_SCHEMA.empty_table())
+
+
+def observations_in(records: Iterable[object]) -> Iterator[Observation]:
+    """The Observations among a parser's records, batches expanded."""
+    for record in records:
+        if isinstance(record, Observation):
+            yield record
+        elif isinstance(record, ObservationTable):
+            yield from record
+
+
+Record = Union[Observation, ObservationTable, Notice, Warning]
 
 
 class TakedownsError(Exception):

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import shutil
-from collections.abc import Iterable, Iterator
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from .models import METRIC_UNITS, METRICS, Document, Notice, Observation, SourceSpec, Warning
-from .normalize import period_grain, period_label
-from .validate import country_key
+from .models import METRIC_UNITS, METRICS, Document, Notice, ObservationTable, SourceSpec, Warning
+from .normalize import map_distinct, period_grain, period_label
+from .validate import KEY_SEPARATOR, join_columns, country_key_column
 
 SCHEMA_VERSION = "1"
 
@@ -122,6 +125,8 @@ VIEWS = [
                             ORDER BY d.headline_rank) AS rank_in_period
         FROM dataset_totals t JOIN datasets d USING (source, dataset)
         WHERE d.headline_rank IS NOT NULL
+          -- said again as a semi-join so DuckDB filters before it aggregates (twice as fast)
+          AND (t.source, t.dataset) IN (SELECT source, dataset FROM datasets WHERE headline_rank IS NOT NULL)
     ) t JOIN sources s ON s.slug = t.source
     WHERE rank_in_period = 1""",
     """CREATE OR REPLACE VIEW notices AS
@@ -135,7 +140,42 @@ VIEWS = [
 # --------------------------------------------------------------------------
 
 
+# One statement per table (never a table name pasted into SQL): each takes the
+# rows registered as `incoming_rows`, in the table's column order.
+_INSERT_ROWS = {
+    "metrics": "INSERT INTO metrics SELECT * FROM incoming_rows",
+    "datasets": "INSERT INTO datasets SELECT * FROM incoming_rows",
+    "claims": "INSERT INTO claims SELECT * FROM incoming_rows",
+    "warnings": "INSERT INTO warnings SELECT * FROM incoming_rows",
+    "notice_rows": "INSERT INTO notice_rows SELECT * FROM incoming_rows",
+}
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[Sequence]) -> int:
+    """Insert many rows in one statement (executemany pays a round trip per row)."""
+    rows = list(rows)
+    if rows:
+        columns = {f"c{i}": [row[i] for row in rows] for i in range(len(rows[0]))}
+        con.register("incoming_rows", pa.table(columns))
+        try:
+            con.execute(_INSERT_ROWS[table])
+        finally:
+            con.unregister("incoming_rows")
+    return len(rows)
+
+
+def _schema_fingerprint() -> str:
+    text = "\n".join([*SCHEMA, *VIEWS, *DERIVED, repr(sorted(METRICS.items())), repr(sorted(METRIC_UNITS.items()))])
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create or update tables and views; nothing to do when this version made them."""
+    fingerprint = _schema_fingerprint()
+    with contextlib.suppress(duckdb.CatalogException):  # a new file has no meta table yet
+        made_by = con.execute("SELECT value FROM meta WHERE key = 'schema_fingerprint'").fetchone()
+        if made_by is not None and made_by[0] == fingerprint:
+            return
     for statement in SCHEMA:
         con.execute(statement)
     for statement in VIEWS:
@@ -148,9 +188,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         refresh_derived(con)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
     con.execute("DELETE FROM metrics")
-    con.executemany(
-        "INSERT INTO metrics VALUES (?, ?, ?)", [(m, d, METRIC_UNITS[m]) for m, d in METRICS.items()]
-    )
+    insert_rows(con, "metrics", [(m, d, METRIC_UNITS[m]) for m, d in METRICS.items()])
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_fingerprint', ?)", [fingerprint])
 
 
 def _fsync_dir(path: Path) -> None:
@@ -288,10 +327,7 @@ def register_source(con: duckdb.DuckDBPyConnection, spec: SourceSpec, parser_has
     )  # fmt: skip
     con.execute("DELETE FROM datasets WHERE source = ?", [spec.slug])
     ranks = {name: i for i, name in enumerate(spec.headline_datasets)}
-    con.executemany(
-        "INSERT INTO datasets VALUES (?, ?, ?, ?)",
-        [(spec.slug, name, desc, ranks.get(name)) for name, desc in spec.datasets.items()],
-    )
+    insert_rows(con, "datasets", [(spec.slug, name, desc, ranks.get(name)) for name, desc in spec.datasets.items()])
 
 
 def parser_hash_of(con: duckdb.DuckDBPyConnection, slug: str) -> str | None:
@@ -344,43 +380,58 @@ def record_run(con: duckdb.DuckDBPyConnection, slug: str, started: datetime, res
 # --------------------------------------------------------------------------
 
 
-def _observation_frame(slug: str, platform: str, observations: list[Observation], doc_ids: list[str], loaded_at) -> pd.DataFrame:
-    labels: dict[tuple, tuple[str, str]] = {}
-    for obs in observations:
-        span = (obs.period_start, obs.period_end)
-        if span not in labels:
-            labels[span] = (period_label(*span), period_grain(*span))
-    spans = [labels[(o.period_start, o.period_end)] for o in observations]
-    platforms = [o.platform or platform for o in observations]
-    frame = pd.DataFrame(
+def _observation_rows(slug: str, platform: str, observations: list[tuple[ObservationTable, str]], loaded_at) -> pa.Table:
+    """Parsed figures (one table per document) in the column order of `observation_rows`."""
+    parts = [
+        batch.table.append_column("document_id", pa.repeat(pa.scalar(doc_id), len(batch)))
+        for batch, doc_id in observations
+    ]
+    table = pa.concat_tables(parts).combine_chunks()
+    spans = join_columns([table["period_start"], table["period_end"]])
+    label, grain = map_distinct(spans, _span_label, [pa.string(), pa.string()])
+    n = table.num_rows
+    source = pa.repeat(pa.scalar(slug), n)
+    platform_column = pc.fill_null(table["platform"], platform)
+    country = country_key_column(table)
+    # A figure's identity as one comparable string, NULL parts skipped (as
+    # DuckDB's concat_ws(chr(31), ...) would make it; tests hold them equal).
+    key_parts = [source, table["dataset"], platform_column, country, table["period_start"], table["period_end"],
+                 table["requester"], table["product"], table["reason"], table["metric"]]  # fmt: skip
+    obs_key = pc.binary_join_element_wise(*(pc.cast(p, pa.string()) for p in key_parts), "\x1f", null_handling="skip")
+    return pa.table(
         {
-            "source": slug,
-            "dataset": [o.dataset for o in observations],
-            "platform": platforms,
-            "product": [o.product for o in observations],
-            "country_key": [country_key(o) for o in observations],
-            "country_code": [o.country_code for o in observations],
-            "country_name": [o.country_name for o in observations],
-            "period_start": [o.period_start for o in observations],
-            "period_end": [o.period_end for o in observations],
-            "period_label": [lab for lab, _ in spans],
-            "period_grain": [grain for _, grain in spans],
-            "requester": [o.requester for o in observations],
-            "reason": [o.reason for o in observations],
-            "metric": [o.metric for o in observations],
-            "value": pd.array([o.value for o in observations], dtype="Float64"),
-            "value_low": pd.array([o.value_low for o in observations], dtype="Float64"),
-            "value_high": pd.array([o.value_high for o in observations], dtype="Float64"),
-            "value_text": [o.value_text for o in observations],
-            "is_total": [o.is_total for o in observations],
-            "total_over": [o.total_over for o in observations],
-            "document_id": doc_ids,
-            "member": [o.member for o in observations],
-            "row_number": pd.array([o.row for o in observations], dtype="Int64"),
-            "loaded_at": loaded_at,
+            "obs_key": obs_key,
+            "source": source,
+            "dataset": table["dataset"],
+            "platform": platform_column,
+            "product": table["product"],
+            "country_key": country,
+            "country_code": table["country_code"],
+            "country_name": table["country_name"],
+            "period_start": table["period_start"],
+            "period_end": table["period_end"],
+            "period_label": label,
+            "period_grain": grain,
+            "requester": table["requester"],
+            "reason": table["reason"],
+            "metric": table["metric"],
+            "value": table["value"],
+            "value_low": table["value_low"],
+            "value_high": table["value_high"],
+            "value_text": table["value_text"],
+            "is_total": table["is_total"],
+            "total_over": table["total_over"],
+            "document_id": table["document_id"],
+            "member": table["member"],
+            "row_number": table["row"],
+            "loaded_at": pa.repeat(pa.scalar(loaded_at, pa.timestamp("us", tz="UTC")), n),
         }
     )
-    return frame
+
+
+def _span_label(span: str) -> tuple[str, str]:
+    start, end = (date.fromisoformat(part) for part in span.split(KEY_SEPARATOR))
+    return period_label(start, end), period_grain(start, end)
 
 
 def load_source(
@@ -388,7 +439,7 @@ def load_source(
     spec: SourceSpec,
     documents: list[Document],
     document_meta: dict[str, tuple[str, list[str] | None]],
-    observations: list[tuple[Observation, str]],
+    observations: list[tuple[ObservationTable, str]],
     notices: list[tuple[Notice, str]],
     warnings: list[tuple[Warning, str]],
 ) -> tuple[int, int]:
@@ -400,11 +451,9 @@ def load_source(
     `not_republished` revisions.
     """
     now = datetime.now(timezone.utc)
+    latest_period = {doc_id: pc.max(batch.table["period_end"]).as_py() for batch, doc_id in observations if len(batch)}
+    figures = sum(len(batch) for batch, _ in observations)
     con.execute("BEGIN TRANSACTION")
-    latest_period: dict[str, object] = {}
-    for obs, doc_id in observations:
-        if doc_id not in latest_period or obs.period_end > latest_period[doc_id]:
-            latest_period[doc_id] = obs.period_end
     try:
         for doc in documents:
             archive_path, members = document_meta[doc.document_id]
@@ -417,20 +466,12 @@ def load_source(
                      edition_date = COALESCE(documents.edition_date, excluded.edition_date)""",
                 document_row(doc, spec.slug, archive_path, members, edition),
             )
-        revisions = 0
-        if observations:  # a notices-only source has no figures to stage
-            obs_list = [o for o, _ in observations]
-            frame = _observation_frame(spec.slug, spec.platform, obs_list, [d for _, d in observations], now)
-            con.register("incoming_frame", frame)
-            # obs_key: a figure's identity (source, dataset, platform, country,
-            # period, requester, product, reason, metric) as one comparable string.
-            con.execute(
-                """CREATE OR REPLACE TEMP TABLE staged AS
-                   SELECT concat_ws(chr(31), source, dataset, platform, country_key, period_start, period_end,
-                                    requester, product, reason, metric) AS obs_key, *
-                   FROM incoming_frame"""
-            )
-            con.unregister("incoming_frame")
+        revisions, held = 0, 0
+        if figures:  # a notices-only source has no figures to stage
+            staged = _observation_rows(spec.slug, spec.platform, observations, now)
+            con.register("staged", staged)
+            held = con.execute("SELECT count(*) FROM observation_rows WHERE source = ?", [spec.slug]).fetchone()[0]
+        if figures and held:
             # Staged figures from an older edition than the one already held:
             # recorded as revisions of it, never made current again.
             con.execute(
@@ -491,18 +532,25 @@ def load_source(
                 [now, spec.slug],
             )
             revisions = con.execute("SELECT count(*) FROM revisions").fetchone()[0] - before
-            con.execute("DELETE FROM staged WHERE obs_key IN (SELECT obs_key FROM superseded)")
-            con.execute("DELETE FROM observation_rows WHERE obs_key IN (SELECT obs_key FROM staged)")
-            con.execute("INSERT INTO observation_rows SELECT * FROM staged")
-            con.execute("DROP TABLE staged")
+            con.execute(
+                """DELETE FROM observation_rows WHERE obs_key IN
+                   (SELECT obs_key FROM staged WHERE obs_key NOT IN (SELECT obs_key FROM superseded))"""
+            )
+            con.execute("INSERT INTO observation_rows SELECT * FROM staged WHERE obs_key NOT IN (SELECT obs_key FROM superseded)")
             con.execute("DROP TABLE superseded")
+        elif figures:  # nothing of this source held yet: no revisions possible
+            con.execute("INSERT INTO observation_rows SELECT * FROM staged")
+        if figures:
+            con.unregister("staged")
 
         if notices:
-            con.executemany(
-                "DELETE FROM notice_rows WHERE source = ? AND notice_id = ?", [(spec.slug, n.notice_id) for n, _ in notices]
+            con.execute(
+                "DELETE FROM notice_rows WHERE source = ? AND list_contains(?, notice_id)",
+                [spec.slug, [n.notice_id for n, _ in notices]],
             )
-            con.executemany(
-                "INSERT INTO notice_rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            insert_rows(
+                con,
+                "notice_rows",
                 [
                     (n.notice_id, spec.slug, n.platform, n.country_code, n.country_name, n.notice_date, n.agency,
                      n.agency_as_published, n.title, list(n.urls), n.text, n.source_url, doc_id, n.member)
@@ -511,16 +559,12 @@ def load_source(
             )  # fmt: skip
         doc_ids = sorted({doc.document_id for doc in documents})
         con.execute("DELETE FROM warnings WHERE list_contains(?, document_id)", [doc_ids])
-        if warnings:
-            con.executemany(
-                "INSERT INTO warnings VALUES (?, ?, ?, ?, ?, ?)",
-                [(spec.slug, doc_id, w.kind, w.detail, w.member, w.row) for w, doc_id in warnings],
-            )
+        insert_rows(con, "warnings", [(spec.slug, doc_id, w.kind, w.detail, w.member, w.row) for w, doc_id in warnings])
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return len(observations), revisions
+    return figures, revisions
 
 
 # --------------------------------------------------------------------------

@@ -27,9 +27,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scrapers import validate
+from scrapers import pipeline
 from scrapers.http import mirror_relpath
-from scrapers.models import Document, Observation, TakedownsError
+from scrapers.models import Document, TakedownsError
 from scrapers.sources import SOURCES, github_notices, github_takedowns, google, linkedin, tiktok, wikimedia
 from tests.conftest import shared_path
 
@@ -235,13 +235,8 @@ def mutate_zip(data, body: bytes) -> bytes:
 def parse_like_the_pipeline(slug: str, document: Document) -> int:
     """parse() and the checks pipeline.ingest runs on its records; returns the figures kept."""
     module = SOURCES[slug]
-    records = list(module.parse(document))
-    observations = [r for r in records if isinstance(r, Observation)]
-    validate.check_metrics(observations, document.url)
-    observations, _ = validate.resolve_countries(observations, document.url)
-    observations, _ = validate.dedupe(observations, module.SPEC.platform, document.url)
-    validate.check_totals(observations, module.SPEC.platform)
-    return len(observations)
+    figures, _ = pipeline.checked_figures(list(module.parse(document)), document.url, module.SPEC.platform)
+    return len(figures)
 
 
 def check_parses_or_fails_cleanly(slug: str, url: str, body: bytes) -> None:

@@ -10,14 +10,14 @@ import duckdb
 import pytest
 
 from scrapers import pipeline
-from scrapers.models import Observation, ParseError, Warning
+from scrapers.models import Observation, ParseError, Warning, observations_in
 from scrapers.sources import google
 from tests.conftest import document_from, mirror_document, shared_path
 
 
 def parse_edition(edition: str) -> tuple[list[Observation], list[Warning]]:
     records = list(google.parse(mirror_document(edition, google.URL)))
-    return [r for r in records if isinstance(r, Observation)], [r for r in records if isinstance(r, Warning)]
+    return list(observations_in(records)), [r for r in records if isinstance(r, Warning)]
 
 
 def find(obs, **kw):
@@ -111,7 +111,7 @@ def test_reordered_columns_are_found_by_name(tmp_path):
     text = _real_members()[name].decode().splitlines()[:3]
     swapped = [",".join([r.split(",")[i] for i in (5, 0, 1, 2, 3, 4)]) for r in text]  # Total first
     doc = document_from(_write(tmp_path, _zip_with({name: "\n".join(swapped).encode()})), google.URL)
-    obs = [r for r in google.parse(doc) if isinstance(r, Observation)]
+    obs = list(observations_in(google.parse(doc)))
     assert [(o.country_code, o.product, o.reason, o.value) for o in obs] == [
         ("AR", "Blogger", "Defamation", 4), ("AR", "Blogger", "Privacy and Security", 1)
     ]  # fmt: skip

@@ -26,7 +26,7 @@ import pytest
 
 from scrapers import formats, pipeline
 from scrapers.http import HttpConfig, HttpSession, mirror_relpath, rewrite_to_base
-from scrapers.models import Document, Observation
+from scrapers.models import Document, observations_in
 from scrapers.sources import github_notices, github_takedowns, google, tiktok
 from tests.conftest import copy_database, shared_path
 from tests.dbreader import STATE_QUERIES
@@ -279,7 +279,7 @@ def figure_tuples(slug: str, url: str, body: bytes) -> list[tuple]:
     return [
         (o.dataset, o.country_name, o.country_code, o.period_start, o.period_end, o.metric, o.value, o.value_low,
          o.value_high, o.value_text, o.requester, o.reason, o.is_total, o.row)
-        for o in SOURCES[slug].parse(doc) if isinstance(o, Observation)
+        for o in observations_in(SOURCES[slug].parse(doc))
     ]  # fmt: skip
 
 

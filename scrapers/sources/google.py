@@ -9,13 +9,16 @@ last day of the period ("Period Ending").
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 
-from ..formats import iter_csv_dicts, read_csv, zip_members
-from ..models import Document, Observation, ParseError, SourceSpec, Warning
-from ..normalize import half_year_ending, parse_count, parse_number
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..formats import CsvTable, read_csv, zip_members
+from ..models import OBSERVATION_SCHEMA, Document, ObservationTable, ParseError, SourceSpec, Warning
+from ..normalize import half_year_ending, map_distinct, parse_number_column
 
 URL = "https://storage.googleapis.com/transparencyreport/google-government-removals.zip"
 
@@ -97,7 +100,7 @@ def fetch(session, spec: SourceSpec = SPEC) -> list[Document]:
     return [session.get(url, expect=spec.expect) for url in spec.urls]
 
 
-def parse(document: Document) -> Iterator[Observation | Warning]:
+def parse(document: Document) -> Iterator[ObservationTable | Warning]:
     members = zip_members(document.body, document.url)
     csvs = {name: data for name, data in members.items() if name.lower().endswith(".csv")}
     if not csvs:
@@ -111,94 +114,112 @@ def parse(document: Document) -> Iterator[Observation | Warning]:
         dataset, columns = _MEMBERS[base]
         where = f"{document.url} member {name}"
         table = read_csv(csvs[name], where, columns, optional=["reason"] if "reason" in columns else ())
-        handler = _HISTORICAL_HANDLERS.get(dataset, _parse_flat)
-        yield from handler(table, dataset, name, where)
+        cells = _HANDLERS.get(dataset, _flat_cells)(table)
+        yield from _observations(table, cells, dataset, name, where)
 
 
-def _period(text: str, where: str, line: int) -> tuple[date, date]:
-    try:
-        period = _half_year_ending_text(text)
-    except ValueError as exc:
-        raise ParseError(f"{where} line {line}: bad 'Period Ending' {text!r}: {exc}") from exc
-    return period.start, period.end
+@dataclass(frozen=True)
+class _Cells:
+    """One column of figures: its metric and the dimensions its cells share."""
+
+    metric: str
+    texts: pa.Array
+    requester: pa.Array | str = ""
+    product: pa.Array | str = ""
+    reason: pa.Array | str = ""
+    is_total: bool = False
+    total_over: str = ""
 
 
-@functools.lru_cache(maxsize=1024)
-def _half_year_ending_text(text: str):
-    return half_year_ending(date.fromisoformat(text.strip()))
+def _stripped(table: CsvTable, name: str) -> pa.Array:
+    return map_distinct(table.column(name), lambda text: (text.strip(),), [pa.string()])[0]
 
 
-def _number(text: str, metric: str, where: str, line: int):
-    try:
-        if metric.startswith("pct_"):
-            return parse_number(text, percent=True)
-        return parse_count(text)
-    except ValueError as exc:
-        raise ParseError(f"{where} line {line}: {metric}: {exc}") from exc
-
-
-def _observation(row, dataset, member, line, metric, text, where, **dims) -> Iterator[Observation | Warning]:
-    number = _number(text, metric, where, line)
-    if number.kind == "blank":
-        return  # an empty cell publishes nothing
-    if number.kind not in ("exact", "banded", "unknown"):
-        raise ParseError(f"{where} line {line}: {metric}: unexpected cell {text!r}")
-    start, end = _period(row["period_ending"], where, line)
-    yield Observation(
-        dataset=dataset,
-        period_start=start,
-        period_end=end,
-        metric=metric,
-        value=number.value,
-        value_text=text,
-        value_low=number.low,
-        value_high=number.high,
-        country_name=row["country"].strip(),
-        country_code=row["code"].strip() or None,
-        member=member,
-        row=line,
-        **dims,
-    )
-    if number.kind == "banded":
-        yield Warning("banded_value", f"{metric} published as {text!r} for {row['country']}", member, line)
-    elif number.kind == "unknown":
-        yield Warning("unknown_value", f"{metric} published as {text!r} for {row['country']}", member, line)
-
-
-def _parse_flat(table, dataset, member, where) -> Iterator[Observation | Warning]:
+def _flat_cells(table: CsvTable) -> list[_Cells]:
+    dims = {d: _stripped(table, d) for d in ("requester", "product", "reason") if d in table.columns}
     metrics = [c for c in table.columns if c not in ("period_ending", "country", "code", "requester", "product", "reason")]
-    for line, row in iter_csv_dicts(table):
-        dims = {
-            "requester": row.get("requester", "").strip(),
-            "product": row.get("product", "").strip(),
-            "reason": row.get("reason", "").strip(),
-        }
-        for metric in metrics:
-            yield from _observation(row, dataset, member, line, metric, row[metric], where, **dims)
+    return [_Cells(metric, table.column(metric), **dims) for metric in metrics]
 
 
-def _parse_historical(table, dataset, member, where) -> Iterator[Observation | Warning]:
-    for line, row in iter_csv_dicts(table):
-        for group, (requester, is_total) in _HISTORICAL_GROUPS.items():
-            for metric in _HISTORICAL_FIELDS.values():
-                yield from _observation(
-                    row, dataset, member, line, metric, row[f"{group}|{metric}"], where,
-                    requester=requester, is_total=is_total, total_over="requester" if is_total else "",
-                )
+def _historical_cells(table: CsvTable) -> list[_Cells]:
+    return [
+        _Cells(metric, table.column(f"{group}|{metric}"), requester=requester, is_total=is_total,
+               total_over="requester" if is_total else "")
+        for group, (requester, is_total) in _HISTORICAL_GROUPS.items()
+        for metric in _HISTORICAL_FIELDS.values()
+    ]  # fmt: skip
 
 
-def _parse_detailed_historical(table, dataset, member, where) -> Iterator[Observation | Warning]:
-    for line, row in iter_csv_dicts(table):
-        dims = {"product": row["product"].strip(), "reason": row.get("reason", "").strip()}
-        yield from _observation(row, dataset, member, line, "requests", row["court"], where, requester="Court orders", **dims)
-        yield from _observation(
-            row, dataset, member, line, "requests", row["executive"], where, requester="Executive, police, etc.", **dims
-        )
+def _detailed_historical_cells(table: CsvTable) -> list[_Cells]:
+    dims = {"product": _stripped(table, "product"), "reason": _stripped(table, "reason")}
+    return [
+        _Cells("requests", table.column("court"), requester="Court orders", **dims),
+        _Cells("requests", table.column("executive"), requester="Executive, police, etc.", **dims),
         # Items are published per product and reason only, not per requester.
-        yield from _observation(row, dataset, member, line, "items_requested", row["items_requested"], where, **dims)
+        _Cells("items_requested", table.column("items_requested"), **dims),
+    ]
 
 
-_HISTORICAL_HANDLERS = {
-    "removal-requests-historical": _parse_historical,
-    "requests-by-product-reason-historical": _parse_detailed_historical,
+_HANDLERS = {
+    "removal-requests-historical": _historical_cells,
+    "requests-by-product-reason-historical": _detailed_historical_cells,
 }
+
+
+def _half_year(text: str) -> tuple:
+    try:
+        period = half_year_ending(date.fromisoformat(text.strip()))
+    except ValueError as exc:
+        return None, None, str(exc)
+    return period.start, period.end, None
+
+
+def _observations(table: CsvTable, cells: list[_Cells], dataset: str, member: str, where: str):
+    """Every non-blank cell of the given columns as one ObservationTable (in
+    file order: row by row, columns left to right), then a warning per banded
+    or unknown cell."""
+    lines = table.line_numbers()
+    period_text = table.column("period_ending")
+    start, end, period_error = map_distinct(period_text, _half_year, [pa.date32(), pa.date32(), pa.string()])
+    country = _stripped(table, "country")
+    code = map_distinct(table.column("code"), lambda text: (text.strip() or None,), [pa.string()])[0]
+    parts, warnings = [], []
+    for order, spec in enumerate(cells):
+        numbers = parse_number_column(spec.texts, percent=spec.metric.startswith("pct_"), count=not spec.metric.startswith("pct_"))
+        if (i := numbers.first("error")) is not None:
+            text = spec.texts[i].as_py()
+            raise ParseError(f"{where} line {lines[i]}: {spec.metric}: {numbers.errors[text]}")
+        bad = pc.invert(pc.is_in(numbers.kind, pa.array(["exact", "banded", "unknown", "blank"])))
+        if (i := pc.index(bad, True).as_py()) >= 0:
+            raise ParseError(f"{where} line {lines[i]}: {spec.metric}: unexpected cell {spec.texts[i].as_py()!r}")
+        keep = pc.not_equal(numbers.kind, "blank")  # an empty cell publishes nothing
+        # A bad period only matters on a row that publishes something.
+        if (i := pc.index(pc.and_(keep, pc.is_valid(period_error)), True).as_py()) >= 0:
+            raise ParseError(f"{where} line {lines[i]}: bad 'Period Ending' {period_text[i].as_py()!r}: {period_error[i]}")
+        n = len(lines)
+
+        def column(value, kind=pa.string()):
+            return value if isinstance(value, pa.Array) else pa.repeat(pa.scalar(value, kind), n)
+
+        part = pa.table(
+            {
+                "dataset": column(dataset), "period_start": start, "period_end": end, "metric": column(spec.metric),
+                "value": numbers.value, "value_text": spec.texts, "value_low": numbers.low, "value_high": numbers.high,
+                "country_name": country, "country_code": code, "requester": column(spec.requester),
+                "product": column(spec.product), "reason": column(spec.reason), "is_total": column(spec.is_total, pa.bool_()),
+                "total_over": column(spec.total_over), "member": column(member), "row": lines,
+                "platform": column(None), "_order": column(order, pa.int64()), "_kind": numbers.kind,
+            }
+        ).filter(keep)  # fmt: skip
+        parts.append(part)
+    if not parts:
+        return
+    merged = pa.concat_tables(parts).sort_by([("row", "ascending"), ("_order", "ascending")])
+    for row in merged.filter(pc.is_in(merged["_kind"], pa.array(["banded", "unknown"]))).select(
+        ["_kind", "metric", "value_text", "country_name", "member", "row"]
+    ).to_pylist():
+        kind = "banded_value" if row["_kind"] == "banded" else "unknown_value"
+        warnings.append(Warning(kind, f"{row['metric']} published as {row['value_text']!r} for {row['country_name']}",
+                                row["member"], row["row"]))  # fmt: skip
+    yield ObservationTable(merged.select(OBSERVATION_SCHEMA.names).cast(OBSERVATION_SCHEMA))
+    yield from warnings
