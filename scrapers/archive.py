@@ -49,6 +49,14 @@ class Archive:
             raise ArchiveError(f"cannot store a {len(body)}-byte file in the archive at {self.root}: {exc.strerror or exc}") from exc
         return sha
 
+    def discard_incomplete(self) -> int:
+        """Remove temporary files a killed refresh left behind (never read, but
+        they take space). Call only while holding the refresh lock."""
+        stale = list(self.root.glob("*/.incoming-*")) if self.root.is_dir() else []
+        for path in stale:
+            path.unlink(missing_ok=True)
+        return len(stale)
+
     def get(self, sha256: str) -> bytes:
         path = self.path_for(sha256)
         try:

@@ -164,6 +164,12 @@ def ingest(
         observations.append((doc_obs, doc.document_id))
         notices += [(r, doc.document_id) for r in records if isinstance(r, Notice)]
         warnings += [(w, doc.document_id) for w in doc_warn]
+    if not any(len(batch) for batch, _ in observations) and not notices:
+        # A report with a header and no rows is a broken publication, not an
+        # edition that withdrew every figure: keep the last good state.
+        names = ", ".join(doc.url for doc in documents)
+        result.message = f"{names}: the file holds no figures (a header and no rows?); nothing was loaded"
+        return result
     # Two documents of one source may not publish the same figure differently.
     if len(documents) > 1:
         try:
@@ -234,6 +240,7 @@ def refresh(
     results = []
     try:
         with store.writable_copy(db_path) as con:
+            archive.discard_incomplete()  # the lock is held: no other writer
             claims_module.load(con)
             for module in modules:
                 started = datetime.now(timezone.utc)
@@ -271,6 +278,7 @@ def import_file(
     )
     archive = archive_for(db_path)
     with store.writable_copy(db_path) as con:
+        archive.discard_incomplete()
         started = datetime.now(timezone.utc)
         try:
             result = ingest(con, module, [document], archive, force=force)

@@ -551,7 +551,7 @@ def test_empty_download_is_refused(db, tmp_path):
 
 
 @pytest.mark.parametrize("slug", ["google", "tiktok", "github-takedowns"])
-def test_header_only_file_loads_no_figures_and_loses_none(db, tmp_path, slug):
+def test_header_only_file_is_refused_and_loses_nothing(db, tmp_path, slug):
     before_figures = figures(db, slug)
     if slug == "google":
         header_only = {name: google_member(name).split(b"\n", 1)[0] + b"\n" for name in (SUMMARY, DETAILED)}
@@ -560,7 +560,7 @@ def test_header_only_file_loads_no_figures_and_loses_none(db, tmp_path, slug):
         result = import_bytes(db, tmp_path, TIKTOK_NAME, real(*ENCODED_SOURCES["tiktok"][1]).split(b"\n", 1)[0] + b"\n", slug)
     else:
         result = import_bytes(db, tmp_path, RECEIVED_NAME, b"year,government,government_iso2_code,count_received\n", slug)
-    assert result.status == "loaded" and result.observations == 0, result.message
+    assert result.status == "failed" and "holds no figures" in result.message, result.message
     assert figures(db, slug) == before_figures
 
 

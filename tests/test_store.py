@@ -166,6 +166,18 @@ def test_disk_full_in_archive_fails_the_source_cleanly(loaded_db, monkeypatch, t
     assert not list(archive_root.rglob(".incoming-*"))  # nothing half-written
 
 
+def test_a_refresh_removes_what_a_killed_one_left_half_written(loaded_db, shared_dir):
+    # SIGKILL between writing a raw file and renaming it leaves `.incoming-*`.
+    archive_root = pipeline.archive_for(loaded_db).root
+    left = archive_root / "ab" / ".incoming-kill9"
+    left.parent.mkdir(parents=True, exist_ok=True)
+    left.write_bytes(b"half a zip")
+    kept = next(p for p in archive_root.rglob("*") if p.is_file() and not p.name.startswith("."))
+    result = pipeline.refresh(loaded_db, ["google"], mirror=shared_dir / "mirror" / "latest")[0]
+    assert result.status == "unchanged"
+    assert not left.exists() and kept.exists()
+
+
 def test_disk_full_while_copying_database_leaves_it_intact(loaded_db, monkeypatch):
     before = snapshot(loaded_db)
 
