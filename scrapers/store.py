@@ -183,12 +183,10 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     kind = con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'headline'").fetchone()
     if kind is not None and kind[0] != "BASE TABLE":
         con.execute("DROP VIEW headline")  # written by an earlier version
-    have = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name LIKE 'summary_%'").fetchone()[0]
-    if kind is None or kind[0] != "BASE TABLE" or have < len(DERIVED) - 1:
-        refresh_derived(con)
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
     con.execute("DELETE FROM metrics")
     insert_rows(con, "metrics", [(m, d, METRIC_UNITS[m]) for m, d in METRICS.items()])
+    refresh_derived(con)  # their definitions may be new too
     con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_fingerprint', ?)", [fingerprint])
 
 
@@ -230,7 +228,8 @@ def writable_copy(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
             con = duckdb.connect(str(tmp))
             ensure_schema(con)
             yield con
-            refresh_derived(con)
+            if summary_inputs(con) != _meta(con, "summaries_of"):
+                refresh_derived(con)
             con.execute("CHECKPOINT")
             con.close()
             with open(tmp, "rb+") as fh:
@@ -304,6 +303,27 @@ def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild the cached summaries (`headline` first: others read it)."""
     for statement in DERIVED:
         con.execute(statement)
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('summaries_of', ?)", [summary_inputs(con)])
+
+
+# What the summaries are computed from, in one string: a refresh in which
+# nothing was loaded (every report unchanged) need not rebuild them. A load
+# always sets a new `loaded_at`; the small tables are hashed whole.
+_SUMMARY_INPUTS = """SELECT concat_ws('/',
+    (SELECT count(*) || ':' || coalesce(CAST(max(loaded_at) AS VARCHAR), '') FROM observation_rows),
+    (SELECT sum(hash(t)) FROM claims t), (SELECT sum(hash(t)) FROM datasets t), (SELECT sum(hash(t)) FROM metrics t),
+    (SELECT sum(hash(slug, platform, title, homepage)) FROM sources),
+    (SELECT sum(hash(document_id, url, sha256)) FROM documents),
+    (SELECT sum(hash(notice_id, source, platform, country_code, country_name, document_id)) FROM notice_rows))"""
+
+
+def summary_inputs(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute(_SUMMARY_INPUTS).fetchone()[0]
+
+
+def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+    return row[0] if row else None
 
 
 def connect_readonly(db_path: str | Path) -> duckdb.DuckDBPyConnection:

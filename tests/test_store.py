@@ -166,6 +166,24 @@ def test_disk_full_in_archive_fails_the_source_cleanly(loaded_db, monkeypatch, t
     assert not list(archive_root.rglob(".incoming-*"))  # nothing half-written
 
 
+def test_summaries_are_rebuilt_when_figures_change_and_only_then(loaded_db, monkeypatch):
+    rebuilt = []
+    real = store.refresh_derived
+    monkeypatch.setattr(store, "refresh_derived", lambda con: rebuilt.append(1) or real(con))
+    assert pipeline.refresh(loaded_db, ["google"], mirror=shared_path("mirror", "latest"))[0].status == "unchanged"
+    assert rebuilt == []  # nothing new: the summaries still describe the figures
+    result = pipeline.refresh(loaded_db, ["google"], mirror=shared_path("mirror", "previous"))[0]
+    assert result.status == "loaded" and rebuilt == [1]
+    con = duckdb.connect(str(loaded_db), read_only=True)
+    try:
+        # The cached headline equals the live view it caches, after the older edition was added.
+        stale = con.execute("SELECT count(*) FROM (SELECT * FROM headline EXCEPT ALL SELECT * FROM headline_live)").fetchone()
+        periods = con.execute("SELECT min(period_start) FROM headline").fetchone()
+    finally:
+        con.close()
+    assert stale == (0,) and periods[0].year == 2009
+
+
 def test_a_refresh_removes_what_a_killed_one_left_half_written(loaded_db, shared_dir):
     # SIGKILL between writing a raw file and renaming it leaves `.incoming-*`.
     archive_root = pipeline.archive_for(loaded_db).root
