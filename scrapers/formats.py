@@ -17,8 +17,11 @@ import functools
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
+from pyarrow import csv as pa_csv
 
 from .models import ParseError
+from .normalize import map_distinct
 
 MAX_MEMBER_BYTES = 200 * 1024 * 1024  # one CSV inside a zip
 MAX_TOTAL_BYTES = 500 * 1024 * 1024  # all members together
@@ -102,13 +105,21 @@ class CsvTable:
     where: str
     header: list[str]
     columns: dict[str, int]  # canonical name -> index
-    rows: list[tuple[int, list[str]]]  # (1-based line number of the record, cells)
+    # (1-based line number of the record, cells); None when the file was read
+    # column-wise (read_csv(columnar=True)): then `arrays` and `lines` hold it.
+    rows: list[tuple[int, list[str]]] | None
+    arrays: list[pa.Array] | None = None  # one per header column, body records only
+    lines: pa.Array | None = None
 
     def get(self, cells: list[str], name: str) -> str:
         idx = self.columns.get(name)
         if idx is None or idx >= len(cells):
             return ""
         return cells[idx]
+
+    @property
+    def num_rows(self) -> int:
+        return len(self.lines) if self.rows is None else len(self.rows)
 
     @functools.cached_property
     def _transposed(self) -> list[tuple[str, ...]]:
@@ -121,10 +132,14 @@ class CsvTable:
         """One column as strings, in row order ("" for an optional column it lacks)."""
         idx = self.columns.get(name)
         if idx is None:
-            return pa.array([""] * len(self.rows), pa.string())
+            return pa.array([""] * self.num_rows, pa.string())
+        if self.arrays is not None:
+            return self.arrays[idx]
         return pa.array(self._transposed[idx], pa.string())
 
     def line_numbers(self) -> pa.Array:
+        if self.lines is not None:
+            return self.lines
         return pa.array([line for line, _ in self.rows], pa.int64())
 
 
@@ -154,26 +169,34 @@ def _csv_records(text: str, where: str) -> list[tuple[int, list[str]]]:
     return records
 
 
-def read_csv(
-    data: bytes | str,
-    where: str,
-    columns: Mapping[str, Iterable[str]],
-    *,
-    optional: Iterable[str] = (),
-    allow_extra: bool = False,
-    header_row: int = 0,
-) -> CsvTable:
-    """Parse a CSV and find its columns by name, never by position.
+def _arrow_records(text: str) -> list[pa.Array] | None:
+    """Every record as string columns, read by pyarrow in C, when that is
+    exactly what csv.reader reads: every record on one line and every line
+    the same width (tests hold the two equal). None otherwise: the caller then
+    reads record by record."""
+    first = next(csv.reader(io.StringIO(text[: text.find("\n") + 1 or None])), None) if text else None
+    if not first or "\r" in text:
+        return None
+    try:
+        table = pa_csv.read_csv(
+            io.BytesIO(text.encode()),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pa_csv.ParseOptions(newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={f"f{i}": pa.string() for i in range(len(first))},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # ragged rows, a quote left open, ...
+        return None
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if table.num_rows != lines or table.num_columns != len(first):
+        return None
+    return [column.combine_chunks() for column in table.columns]
 
-    `columns` maps each canonical name to the header spellings accepted for it.
-    A missing required column, or (unless allow_extra) a column nobody asked for,
-    is a ParseError naming the file and the column.
-    """
-    text = data if isinstance(data, str) else decode_text(data, where)
-    records = _csv_records(text, where)
-    if len(records) <= header_row:
-        raise ParseError(f"{where}: empty file, expected a CSV header with {', '.join(columns)}")
-    header = records[header_row][1]
+
+def _header_columns(header: list[str], where: str, columns, optional, allow_extra) -> dict[str, int]:
     wanted = {header_key(alias): canon for canon, aliases in columns.items() for alias in aliases}
     found: dict[str, int] = {}
     unexpected: list[str] = []
@@ -195,6 +218,42 @@ def read_csv(
         raise ParseError(f"{where}: header changed: missing column {expected}; header is {header!r}")
     if unexpected and not allow_extra:
         raise ParseError(f"{where}: header changed: unexpected column(s) {unexpected!r}; expected only {list(columns)}")
+    return found
+
+
+def read_csv(
+    data: bytes | str,
+    where: str,
+    columns: Mapping[str, Iterable[str]],
+    *,
+    optional: Iterable[str] = (),
+    allow_extra: bool = False,
+    header_row: int = 0,
+    columnar: bool = False,
+) -> CsvTable:
+    """Parse a CSV and find its columns by name, never by position.
+
+    `columns` maps each canonical name to the header spellings accepted for it.
+    A missing required column, or (unless allow_extra) a column nobody asked for,
+    is a ParseError naming the file and the column. With columnar=True the
+    table may come back column-wise (`rows` None; read it with `column`).
+    """
+    text = data if isinstance(data, str) else decode_text(data, where)
+    arrays = _arrow_records(text) if columnar else None
+    if arrays is not None and len(arrays[0]) > header_row:
+        header = [a[header_row].as_py() for a in arrays]
+        found = _header_columns(header, where, columns, optional, allow_extra)
+        body = [a.slice(header_row + 1) for a in arrays]
+        lines = pa.array(range(header_row + 2, header_row + 2 + len(body[0])), pa.int64())
+        # Rows of blanks carry nothing (str.strip decides, as for `rows`).
+        joined = pc.binary_join_element_wise(*body, "")
+        kept = map_distinct(joined, lambda row: (bool(row.strip()),), [pa.bool_()])[0]
+        return CsvTable(where, header, found, None, [a.filter(kept) for a in body], lines.filter(kept))
+    records = _csv_records(text, where)
+    if len(records) <= header_row:
+        raise ParseError(f"{where}: empty file, expected a CSV header with {', '.join(columns)}")
+    header = records[header_row][1]
+    found = _header_columns(header, where, columns, optional, allow_extra)
     body = [(line, cells) for line, cells in records[header_row + 1 :] if "".join(cells).strip()]
     return CsvTable(where=where, header=header, columns=found, rows=body)
 

@@ -156,3 +156,45 @@ def test_stored_keys_are_what_concat_ws_makes(google_latest_template, tmp_path):
 def test_read_csv_still_reads_columns_by_name():
     table = read_csv("b,a\n2,1\n,\n4,3\n", "x.csv", {"a": ["a"], "b": ["b"]})
     assert table.column("a").to_pylist() == ["1", "3"] and table.line_numbers().to_pylist() == [2, 4]
+
+
+csv_texts = st.text(alphabet=st.sampled_from(list('ab ,"\n\r\t1\u3000\x1f')), max_size=40)
+
+
+def _read_both(text: str):
+    spec = {"a": ["a"], "b": ["b"]}
+    outcomes = []
+    for columnar in (False, True):
+        try:
+            table = read_csv(text, "x.csv", spec, optional=["b"], allow_extra=True, columnar=columnar)
+        except ParseError as exc:
+            outcomes.append(("error", str(exc)))
+            continue
+        outcomes.append(
+            (table.header, table.columns, table.line_numbers().to_pylist(),
+             [table.column(name).to_pylist() for name in ("a", "b")])  # fmt: skip
+        )
+    return outcomes
+
+
+@given(csv_texts.map(lambda body: "a,b\n" + body), st.booleans())
+@settings(max_examples=400)
+def test_reading_column_wise_gives_what_reading_row_by_row_gives(text, ragged_header):
+    if ragged_header:
+        text = "x," + text
+    row_wise, column_wise = _read_both(text)
+    assert column_wise == row_wise
+
+
+@pytest.mark.parametrize("edition", ["previous", "latest"])
+def test_google_members_read_column_wise_as_row_by_row(edition):
+    document = mirror_document(edition, google.URL)
+    for name, data in zip_members(document.body, document.url).items():
+        dataset, columns = google._MEMBERS[name.rsplit("/", 1)[-1]]
+        optional = ["reason"] if "reason" in columns else ()
+        fast = read_csv(data, name, columns, optional=optional, columnar=True)
+        slow = read_csv(data, name, columns, optional=optional)
+        assert fast.rows is None, "the real files take the column-wise path"
+        assert fast.line_numbers().to_pylist() == slow.line_numbers().to_pylist()
+        for column in columns:
+            assert fast.column(column).to_pylist() == slow.column(column).to_pylist(), (name, column)

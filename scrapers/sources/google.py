@@ -113,7 +113,7 @@ def parse(document: Document) -> Iterator[ObservationTable | Warning]:
             )
         dataset, columns = _MEMBERS[base]
         where = f"{document.url} member {name}"
-        table = read_csv(csvs[name], where, columns, optional=["reason"] if "reason" in columns else ())
+        table = read_csv(csvs[name], where, columns, optional=["reason"] if "reason" in columns else (), columnar=True)
         cells = _HANDLERS.get(dataset, _flat_cells)(table)
         yield from _observations(table, cells, dataset, name, where)
 
