@@ -12,9 +12,12 @@ import math
 from datetime import date, timedelta
 from html import escape
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from dashboard.tables import records
 
 # Plotly fetches country outlines from this folder instead of its CDN
 # (Streamlit serves dashboard/static/ at /app/static/).
@@ -58,6 +61,32 @@ def _layout(fig: go.Figure, title: str | None = None, height: int = 360) -> go.F
         hoverlabel=dict(align="left"),
     )
     return fig
+
+
+# Trace arrays go to Plotly as numpy arrays: a list of thousands of points is
+# validated, copied and serialised one element at a time (seconds on a big page).
+def _dates(values) -> np.ndarray:
+    """Dates (None: a break in the line) as datetime64."""
+    return np.array(values, dtype="datetime64[D]")
+
+
+def _numbers(values) -> np.ndarray:
+    """Numbers; None and NaN are drawn as gaps, never as zero."""
+    return np.array([math.nan if _nan(v) else v for v in values], dtype=float)
+
+
+def _texts(values) -> np.ndarray:
+    return np.array(values, dtype=object)
+
+
+# Above this many points a line is drawn without its markers: each marker is an
+# SVG element, and tens of thousands of them take the browser seconds to draw
+# (they would overlap at that density anyway; hover still gives every point).
+MARKER_LIMIT = 400
+
+
+def _lines_mode(points: int) -> str:
+    return "lines+markers" if points <= MARKER_LIMIT else "lines"
 
 
 def _mid(start: date, end: date) -> date:
@@ -147,12 +176,12 @@ def metric_series(series: pd.DataFrame, title: str, unit_title: str) -> go.Figur
         group = group.sort_values("period_start")
         colour = platform_colour(platform, index)
         name = platform + (f" ({_GRAIN_WORDS.get(grain, grain)})" if several_grains else "")
-        xs = [_mid(s, e) for s, e in zip(group.period_start, group.period_end)]
-        ys = [None if _nan(v) else v for v in group.value]
-        hover = [_series_hover(r) for r in group.to_dict("records")]
+        xs = _dates([_mid(s, e) for s, e in zip(group.period_start.tolist(), group.period_end.tolist())])
+        ys = _numbers(group.value.tolist())
+        hover = _texts([_series_hover(r) for r in records(group, _SERIES_HOVER_FIELDS)])
         fig.add_trace(
             go.Scatter(
-                x=xs, y=ys, mode="lines+markers", name=name, connectgaps=False,
+                x=xs, y=ys, mode=_lines_mode(len(xs)), name=name, connectgaps=False,
                 line=dict(color=colour, width=2, dash="dash" if grain == "year" and several_grains else "solid"),
                 marker=dict(size=7, color=colour), hovertext=hover, hoverinfo="text",
             )
@@ -160,22 +189,25 @@ def metric_series(series: pd.DataFrame, title: str, unit_title: str) -> go.Figur
         bands = group[group.value.isna() & group.value_low.notna() & group.value_high.notna()]
         if not bands.empty:
             bx, by, bh = [], [], []
-            for r in bands.to_dict("records"):
+            for r in records(bands, ["period_start", "period_end", "value_low", "value_high", *_SERIES_HOVER_FIELDS]):
                 mid = _mid(r["period_start"], r["period_end"])
                 bx += [mid, mid, None]
                 by += [r["value_low"], r["value_high"], None]
                 bh += [_series_hover(r)] * 2 + [None]
             fig.add_trace(
                 go.Scatter(
-                    x=bx, y=by, mode="lines+markers", name=f"{platform}: published as a band (bounds)",
+                    x=_dates(bx), y=_numbers(by), mode=_lines_mode(len(bx)), name=f"{platform}: published as a band (bounds)",
                     line=dict(color=BANDED_COLOUR, width=6), marker=dict(symbol="line-ew-open", size=12, color=colour),
-                    hovertext=bh, hoverinfo="text",
+                    hovertext=_texts(bh), hoverinfo="text",
                 )
             )  # fmt: skip
     fig.update_yaxes(title_text=unit_title, rangemode="tozero", gridcolor="#e9ecef", zeroline=True, zerolinecolor="#adb5bd")
     fig.update_xaxes(gridcolor="#f1f3f5")
     fig.update_layout(showlegend=True)  # the platform's name, even for a single line
     return _layout(fig, title)
+
+
+_SERIES_HOVER_FIELDS = ["platform", "period_label", "status", "figure", "how", "source_title"]
 
 
 def _series_hover(r: dict) -> str:
@@ -221,7 +253,7 @@ def breakdown_chart(rows: pd.DataFrame, dimension: str, title: str, stacked: boo
             fig.add_trace(go.Bar(x=xs, y=ys, name=str(category), marker_color=colour, hovertext=hover, hoverinfo="text"))
         else:
             fig.add_trace(
-                go.Scatter(x=xs, y=ys, name=str(category), mode="lines+markers", connectgaps=False,
+                go.Scatter(x=xs, y=ys, name=str(category), mode=_lines_mode(len(xs)), connectgaps=False,
                            line=dict(color=colour), hovertext=hover, hoverinfo="text")
             )  # fmt: skip
     if stacked:
@@ -241,7 +273,7 @@ def shares_chart(rows: pd.DataFrame, title: str, unit: str) -> go.Figure:
         fig.add_trace(
             go.Scatter(
                 x=[_mid(s, e) for s, e in zip(group.period_start, group.period_end)],
-                y=[None if _nan(v) else v for v in group.value], name=name, mode="lines+markers",
+                y=[None if _nan(v) else v for v in group.value], name=name, mode=_lines_mode(len(group)),
                 line=dict(color=_FALLBACK[index % len(_FALLBACK)]), connectgaps=False,
                 hovertext=[f"<b>{escape(name)}</b> {p}<br>{escape(f)}" for p, f in zip(group.period_label, group.figure)],
                 hoverinfo="text",
@@ -267,11 +299,11 @@ def compare_chart(cells: pd.DataFrame, title: str, unit_title: str) -> go.Figure
         colour = _FALLBACK[index % len(_FALLBACK)]
         fig.add_trace(
             go.Scatter(
-                x=[_mid(s, e) for s, e in zip(group.period_start, group.period_end)],
-                y=[None if _nan(v) else v for v in group.value], name=name, mode="lines+markers",
+                x=_dates([_mid(s, e) for s, e in zip(group.period_start.tolist(), group.period_end.tolist())]),
+                y=_numbers(group.value.tolist()), name=name, mode=_lines_mode(len(group)),
                 line=dict(color=colour, dash="dot" if group.derived.any() else "solid"), connectgaps=False,
-                hovertext=[f"<b>{escape(name)}</b> {p}<br>{escape(f)}<br>{escape(c)}"
-                           for p, f, c in zip(group.period_label, group.figure, group.comparability)],
+                hovertext=_texts([f"<b>{escape(name)}</b> {p}<br>{escape(f)}<br>{escape(c)}" for p, f, c
+                                  in zip(group.period_label.tolist(), group.figure.tolist(), group.comparability.tolist())]),
                 hoverinfo="text",
             )
         )  # fmt: skip
@@ -282,7 +314,7 @@ def compare_chart(cells: pd.DataFrame, title: str, unit_title: str) -> go.Figure
                 mid = _mid(r.period_start, r.period_end)
                 bx += [mid, mid, None]
                 by += [r.value_low, r.value_high, None]
-            fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", name=f"{name}: band (bounds)",
+            fig.add_trace(go.Scatter(x=_dates(bx), y=_numbers(by), mode="lines", name=f"{name}: band (bounds)",
                                      line=dict(color=colour, width=6), opacity=0.45, hoverinfo="skip"))  # fmt: skip
     fig.update_yaxes(title_text=unit_title, rangemode="tozero", gridcolor="#e9ecef")
     return _layout(fig, title, height=420)
@@ -322,7 +354,7 @@ def claims_timeline(claims: pd.DataFrame, reports: pd.DataFrame, log_counts: boo
             for index, (series_name, group) in enumerate(frame[frame.kind == kind].groupby("series", sort=True)):
                 colour = palette[index % len(palette)]
                 xs, ys, hover = [], [], []
-                for r in group.to_dict("records"):
+                for r in records(group, ["period_start", "period_end", "value", "value_low", "hover"]):
                     end = r["period_end"]
                     start = r["period_start"] if not _nan_date(r["period_start"]) else end
                     value = r["value"] if not _nan(r["value"]) else r.get("value_low")
@@ -334,10 +366,10 @@ def claims_timeline(claims: pd.DataFrame, reports: pd.DataFrame, log_counts: boo
                     hover += [text, text, None]
                 fig.add_trace(
                     go.Scatter(
-                        x=xs, y=ys, mode="lines+markers", name=("Claim · " if is_claim else "Report · ") + series_name,
+                        x=_dates(xs), y=_numbers(ys), mode=_lines_mode(len(xs)), name=("Claim · " if is_claim else "Report · ") + series_name,
                         line=dict(color=colour, width=3, dash="solid" if is_claim else "dot"),
                         marker=dict(symbol="diamond" if is_claim else "circle", size=9, color=colour),
-                        hovertext=hover, hoverinfo="text",
+                        hovertext=_texts(hover), hoverinfo="text",
                     ),
                     row=row_index, col=1,
                 )  # fmt: skip
@@ -354,7 +386,7 @@ def claims_timeline(claims: pd.DataFrame, reports: pd.DataFrame, log_counts: boo
 
 
 def _nan_date(value) -> bool:
-    return value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+    return value is None or value is pd.NaT or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 # --------------------------------------------------------------------------
@@ -386,21 +418,21 @@ def revisions_scatter(rows: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def coverage_timeline(published: pd.DataFrame) -> go.Figure:
-    """One row per source and grain; a bar for each period published; empty space is a gap."""
+def coverage_timeline(bars: pd.DataFrame) -> go.Figure:
+    """One row per source and grain; a bar for each period published (rows of `tables.coverage_bars`); empty space is a gap."""
     fig = go.Figure()
-    if published.empty:
+    if bars.empty:
         return _layout(fig, "Periods published per source")
-    frame = published.assign(row=published.source + " (" + published.period_grain.map(lambda g: _GRAIN_WORDS.get(g, g)) + ")")
+    frame = bars.assign(row=bars.source + " (" + bars.period_grain.map(lambda g: _GRAIN_WORDS.get(g, g)) + ")")
     rows = sorted(frame.row.unique())
     for index, (platform, group) in enumerate(frame.groupby("platform", sort=True)):
+        starts, ends = _dates(group.period_start.tolist()), _dates(group.period_end.tolist())
         fig.add_trace(
             go.Bar(
-                y=group.row, base=[pd.Timestamp(s) for s in group.period_start],
-                x=[(pd.Timestamp(e) - pd.Timestamp(s)).total_seconds() * 1000 + 86_400_000 for s, e in zip(group.period_start, group.period_end)],
+                y=_texts(group.row.tolist()), base=starts.astype("datetime64[ms]"),
+                x=((ends - starts) + np.timedelta64(1, "D")).astype("timedelta64[ms]").astype(np.int64),  # in ms, end day included
                 orientation="h", name=platform, marker=dict(color=platform_colour(platform, index), line=dict(color="white", width=1)),
-                hovertext=[f"<b>{escape(r.source)}</b> {r.period_label}<br>{r.figures:,} figures, {r.countries} countries"
-                           for r in group.itertuples()],
+                hovertext=_texts([_coverage_hover(r) for r in records(group, ["source", "period_label", "figures", "countries", "periods"])]),
                 hoverinfo="text",
             )
         )  # fmt: skip
@@ -408,3 +440,9 @@ def coverage_timeline(published: pd.DataFrame) -> go.Figure:
     fig.update_yaxes(categoryorder="array", categoryarray=rows[::-1])
     fig.update_layout(barmode="overlay")
     return _layout(fig, "Periods published per source (empty space = nothing held for that period)", height=120 + 34 * len(rows))
+
+
+def _coverage_hover(r: dict) -> str:
+    if r["periods"] > 1:
+        return f"<b>{escape(r['source'])}</b> {r['period_label']}<br>{r['periods']} periods, {r['figures']:,} figures"
+    return f"<b>{escape(r['source'])}</b> {r['period_label']}<br>{r['figures']:,} figures, {r['countries']} countries"

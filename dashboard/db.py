@@ -19,9 +19,11 @@ from typing import Iterator
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 DEFAULT_DB = Path("data") / "takedowns.duckdb"
+_ARROW_TYPES = {pa.date32(): pd.ArrowDtype(pa.date32())}
 
 # duckdb's DataFrame export trips pandas 3's inplace deprecation; it is noise
 # in the dashboard's log, not something a user can act on.
@@ -103,8 +105,15 @@ class Database:
             self.reader.done(cur)
 
     def frame(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """The result as a DataFrame; DATE columns hold datetime.date values.
+
+        Through Arrow: faster than DuckDB's own DataFrame export, and dates stay
+        one Arrow column (st.cache_data pickles a column of Python dates one
+        object at a time).
+        """
         with self.cursor() as cur:
-            return cur.execute(sql, params or []).df()
+            table = cur.sql(sql, params=params or None).to_arrow_table()
+        return table.to_pandas(types_mapper=_ARROW_TYPES.get)
 
 
 def current() -> Database | None:

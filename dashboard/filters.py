@@ -29,12 +29,12 @@ class Filters:
 
 def sidebar(db: Database) -> Filters:
     cat = queries.catalog(db)
-    platforms = cat["platforms"].platform.tolist()
-    periods = cat["periods"]
-    if periods.empty:
+    held = cat["platforms"]
+    platforms = held.platform.tolist()
+    if held.empty:
         options = [tables.half_year_label(date.today())]
     else:
-        options = tables.half_year_options(min(periods.period_start), max(periods.period_end))
+        options = tables.half_year_options(min(held.first_start), max(held.last_end))
     # An empty choice means every platform (and keeps the box short).
     urlstate.choices("platforms", "platform", platforms, [])
     span_key, span_value = urlstate.span("span", ("from", "to"), options, (options[0], options[-1]))

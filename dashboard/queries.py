@@ -27,20 +27,39 @@ def _as_list(values) -> list[str] | None:
     return [str(v) for v in values]
 
 
+def _platform_filter(db: Database, platforms) -> list[str] | None:
+    """The chosen platforms as a filter; None (no filter to test on every row) when they are all held."""
+    if platforms is None:
+        return None
+    chosen = _as_list(platforms)
+    held = set(catalog(db)["platforms"].platform)
+    return None if held <= set(chosen) else chosen
+
+
 # --------------------------------------------------------------------------
 # What is in the database (the known sets that URL parameters are checked against)
 # --------------------------------------------------------------------------
 
 
 @st.cache_data(**_CACHE)
+def missing_tables(db: Database, names: tuple[str, ...]) -> list[str]:
+    """Which of the named tables the database lacks (one built by an earlier version)."""
+    have = set(db.frame("SELECT table_name FROM information_schema.tables").table_name)
+    return [name for name in names if name not in have]
+
+
+@st.cache_data(**_CACHE)
 def catalog(db: Database) -> dict[str, pd.DataFrame]:
-    """Platforms, metrics, countries and periods present, for filters and validation."""
+    """Platforms, metrics, countries and sources present, for filters and validation.
+
+    Small whatever the database's size (one row per platform, metric or
+    country), because every run of every page reads it.
+    """
     return {
         # The summary_* tables are rebuilt by every load (scrapers/store.py DERIVED).
         "platforms": db.frame("SELECT * FROM summary_platforms ORDER BY platform"),
         "metrics": db.frame("SELECT * FROM summary_metrics ORDER BY metric, platform"),
         "countries": db.frame("SELECT * FROM summary_countries ORDER BY country_code"),
-        "periods": db.frame("SELECT * FROM summary_period_platforms ORDER BY period_start, period_end"),
         "sources": db.frame(
             """SELECT slug AS source, platform, title, homepage, cadence, notes, import_only
                FROM sources ORDER BY slug"""
@@ -48,52 +67,47 @@ def catalog(db: Database) -> dict[str, pd.DataFrame]:
     }
 
 
+@st.cache_data(**_CACHE)
+def headline_periods(db: Database, metric: str, platforms: list[str], period_start: date, period_end: date) -> pd.DataFrame:
+    """Periods within the span with headline figures of `metric` from the platforms, newest first.
+
+    `platforms` in the result: every platform with any figure for that period
+    (", "-joined), which decides the map's default period.
+    """
+    platforms = _platform_filter(db, platforms)
+    return db.frame(
+        """SELECT DISTINCT h.period_label, h.period_grain, h.period_start, h.period_end, p.platforms
+           FROM summary_headline_periods h
+           JOIN summary_period_platforms p USING (period_label, period_grain, period_start, period_end)
+           WHERE h.metric = ? AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], h.platform))
+             AND h.period_start >= ? AND h.period_end <= ?
+           ORDER BY h.period_end DESC, h.period_start DESC""",
+        [metric, platforms, platforms, period_start, period_end],
+    )
+
+
 # --------------------------------------------------------------------------
 # Headline figures (per platform, country, period and metric) with provenance
 # --------------------------------------------------------------------------
 
-# `headline` is the store's view of one figure per platform, country, period
-# and metric (a published total, or the sum of the finest rows of the
-# preferred dataset). Added here: the document URLs and hashes behind each
-# figure, whether it was published as a total or summed from rows, and how
+# summary_headline is the store's `headline` (one figure per platform, country,
+# period and metric: a published total, or the sum of the finest rows of the
+# preferred dataset) with, beside each figure, the document URLs and hashes
+# behind it, whether it was published as a total or summed from rows, and how
 # banded rows were published ("<10").
 _HEADLINE_SQL = """
-WITH h AS MATERIALIZED (
-  SELECT * FROM headline
-  WHERE (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], metric))
-    AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], platform))
-    AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], country_code))
-    AND period_start >= ? AND period_end <= ?
-),
-docs AS (
-  SELECT h.source, h.dataset, h.platform, h.country_key, h.period_start, h.period_end, h.metric,
-         string_agg(DISTINCT d.url, ' ') AS source_url,
-         max(d.fetched_at) AS fetched_at,
-         string_agg(DISTINCT d.sha256, ' ') AS document_sha256
-  FROM (SELECT *, unnest(document_ids) AS document_id FROM h) h
-  JOIN documents d USING (document_id)
-  GROUP BY ALL
-),
-obs AS (
-  SELECT o.source, o.dataset, o.platform, o.country_key, o.period_start, o.period_end, o.metric,
-         bool_or(o.is_total) AS has_published_total,
-         string_agg(DISTINCT o.value_text, ', ') FILTER (WHERE o.value IS NULL) AS banded_as_published
-  FROM observation_rows o
-  SEMI JOIN h USING (source, dataset, platform, country_key, period_start, period_end, metric)
-  GROUP BY ALL
-)
-SELECT h.platform, h.country_code, h.country_name, h.period_label, h.period_grain,
-       h.period_start, h.period_end, h.metric, m.unit, m.description AS metric_description,
-       h.value, h.value_low, h.value_high, h.banded_rows, h.rows AS published_rows,
-       obs.has_published_total, obs.banded_as_published,
-       h.source, h.source_title, h.source_homepage, h.dataset,
-       docs.source_url, array_to_string(h.document_ids, ' ') AS document_ids,
-       docs.document_sha256, docs.fetched_at
-FROM h
-JOIN docs USING (source, dataset, platform, country_key, period_start, period_end, metric)
-JOIN obs USING (source, dataset, platform, country_key, period_start, period_end, metric)
-LEFT JOIN metrics m USING (metric)
-ORDER BY h.platform, h.country_code, h.period_start, h.period_end, h.metric
+SELECT platform, country_code, country_name, period_label, period_grain,
+       period_start, period_end, metric, unit, metric_description,
+       value, value_low, value_high, banded_rows, published_rows,
+       has_published_total, banded_as_published,
+       source, source_title, source_homepage, dataset,
+       source_url, document_ids, document_sha256, fetched_at
+FROM summary_headline
+WHERE (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], metric))
+  AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], platform))
+  AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], country_code))
+  AND period_start >= ? AND period_end <= ?
+ORDER BY platform, country_code, period_start, period_end, metric
 """
 
 
@@ -107,12 +121,11 @@ def headline_figures(
     period_end: date,
 ) -> pd.DataFrame:
     """Headline figures for periods lying wholly within [period_start, period_end]."""
-    metrics, platforms, country_codes = _as_list(metrics), _as_list(platforms), _as_list(country_codes)
-    frame = db.frame(
+    metrics, platforms, country_codes = _as_list(metrics), _platform_filter(db, platforms), _as_list(country_codes)
+    return db.frame(
         _HEADLINE_SQL,
         [metrics, metrics, platforms, platforms, country_codes, country_codes, period_start, period_end],
     )
-    return _dates(frame)
 
 
 def requests_by_country(db: Database, metric: str, platforms: list[str], period_start: date, period_end: date) -> pd.DataFrame:
@@ -139,8 +152,8 @@ def compare_figures(db: Database, metric: str, country_codes: list[str], platfor
 def country_observations(db: Database, country_code: str, platforms: list[str] | None,
                          period_start: date, period_end: date) -> pd.DataFrame:  # fmt: skip
     """Every published figure for one country, as published, with provenance."""
-    platforms = _as_list(platforms)
-    frame = db.frame(
+    platforms = _platform_filter(db, platforms)
+    return db.frame(
         """SELECT platform, country_code, country_name, period_label, period_grain, period_start, period_end,
                   dataset, requester, product, reason, metric, unit, value, value_low, value_high, value_text,
                   is_total, source, source_url, document_id, member, row_number, document_sha256, fetched_at
@@ -151,16 +164,29 @@ def country_observations(db: Database, country_code: str, platforms: list[str] |
            ORDER BY platform, period_start, period_end, dataset, metric, requester, product, reason""",
         [country_code, platforms, platforms, period_start, period_end],
     )
-    return _dates(frame)
+
+
+@st.cache_data(**_CACHE)
+def country_figure_counts(db: Database, country_code: str, platforms: list[str] | None,
+                          period_start: date, period_end: date) -> pd.DataFrame:  # fmt: skip
+    """How many figures each platform published for one country in the span (the rows country_observations returns)."""
+    platforms = _platform_filter(db, platforms)
+    return db.frame(
+        """SELECT platform, count(*) AS figures FROM observation_rows
+           WHERE country_code = ?
+             AND (?::VARCHAR[] IS NULL OR list_contains(?::VARCHAR[], platform))
+             AND period_start >= ? AND period_end <= ?
+           GROUP BY platform ORDER BY platform""",
+        [country_code, platforms, platforms, period_start, period_end],
+    )
 
 
 @st.cache_data(**_CACHE)
 def published_periods(db: Database) -> pd.DataFrame:
     """Per source, platform and period: how many figures were published, and for how many countries."""
-    return _dates(
-        db.frame(
-            "SELECT * FROM summary_periods ORDER BY source, period_start, period_end"
-        )
+    return db.frame(
+        """SELECT source, platform, period_label, period_grain, period_start, period_end, figures, countries
+           FROM summary_periods ORDER BY source, period_start, period_end"""
     )
 
 
@@ -184,7 +210,7 @@ def country_notices(db: Database, country_code: str) -> pd.DataFrame:
 @st.cache_data(**_CACHE)
 def government_claims(db: Database, country_code: str | None) -> pd.DataFrame:
     """Governments' own statements (not platform figures), with their sources."""
-    frame = db.frame(
+    return db.frame(
         """SELECT claim_id, claimant, country_code, country_name, period_start, period_end, platform,
                   claimed_metric, value, value_low, value_high, value_text, qualifier, per_week, note,
                   source_title, source_url
@@ -192,7 +218,6 @@ def government_claims(db: Database, country_code: str | None) -> pd.DataFrame:
            ORDER BY country_code, coalesce(period_start, period_end), period_end, platform, claimed_metric""",
         [country_code, country_code],
     )
-    return _dates(frame)
 
 
 @st.cache_data(**_CACHE)
@@ -203,21 +228,27 @@ def product_requests(db: Database, country_code: str, platform: str, product: st
     A request can give several reasons, so this sum can count one request more
     than once; pages say so wherever it is shown.
     """
-    return _dates(
-        db.frame(
-            """SELECT platform, product, country_code, period_label, period_grain, period_start, period_end, metric,
-                      sum(value) AS value, sum(value_low) AS value_low,
-                      CASE WHEN count(value_high) = count(*) THEN sum(value_high) END AS value_high,
-                      count(*) FILTER (WHERE value IS NULL) AS banded_rows, count(*) AS published_rows,
-                      string_agg(DISTINCT source_url, ' ') AS source_url,
-                      string_agg(DISTINCT document_id, ' ') AS document_ids, max(fetched_at) AS fetched_at,
-                      string_agg(DISTINCT dataset, ', ') AS dataset
-               FROM observations
-               WHERE country_code = ? AND platform = ? AND product = ? AND metric IN ('requests', 'items_requested')
-                 AND NOT is_total AND period_start >= ? AND period_end <= ?
-               GROUP BY ALL ORDER BY period_start, metric""",
-            [country_code, platform, product, period_start, period_end],
-        )
+    return db.frame(
+        """WITH per_file AS (  -- added up per file first, so each file's URL is looked up once
+             SELECT platform, product, country_code, period_label, period_grain, period_start, period_end, metric,
+                    document_id, sum(value) AS value, sum(value_low) AS value_low, sum(value_high) AS value_high,
+                    count(value_high) AS with_high, count(*) FILTER (WHERE value IS NULL) AS banded_rows,
+                    count(*) AS published_rows, list(DISTINCT dataset) AS datasets
+             FROM observation_rows
+             WHERE country_code = ? AND platform = ? AND product = ? AND metric IN ('requests', 'items_requested')
+               AND NOT is_total AND period_start >= ? AND period_end <= ?
+             GROUP BY ALL
+           )
+           SELECT p.platform, p.product, p.country_code, p.period_label, p.period_grain, p.period_start,
+                  p.period_end, p.metric, sum(p.value) AS value, sum(p.value_low) AS value_low,
+                  CASE WHEN sum(p.with_high) = sum(p.published_rows) THEN sum(p.value_high) END AS value_high,
+                  sum(p.banded_rows) AS banded_rows, sum(p.published_rows) AS published_rows,
+                  array_to_string(list_sort(list_distinct(list(d.url))), ' ') AS source_url,
+                  array_to_string(list_sort(list(p.document_id)), ' ') AS document_ids, max(d.fetched_at) AS fetched_at,
+                  array_to_string(list_sort(list_distinct(flatten(list(p.datasets)))), ', ') AS dataset
+           FROM per_file p JOIN documents d USING (document_id)
+           GROUP BY ALL ORDER BY p.period_start, p.metric""",
+        [country_code, platform, product, period_start, period_end],
     )
 
 
@@ -230,7 +261,7 @@ def product_requests(db: Database, country_code: str, platform: str, product: st
 def revisions(db: Database, sources: list[str] | None, country_code: str | None) -> pd.DataFrame:
     """Figures a platform changed (or dropped) between editions, with both documents."""
     sources = _as_list(sources)
-    frame = db.frame(
+    return db.frame(
         """SELECT r.source, r.platform, r.country_code, r.country_name, r.period_start, r.period_end,
                   r.dataset, r.requester, r.product, r.reason, r.metric, r.kind,
                   r.old_value_text, r.old_value, r.old_value_low, r.old_value_high,
@@ -247,7 +278,6 @@ def revisions(db: Database, sources: list[str] | None, country_code: str | None)
            ORDER BY r.source, r.period_start, r.country_code, r.metric, r.requester, r.product, r.reason""",
         [sources, sources, country_code, country_code],
     )
-    return _dates(frame)
 
 
 @st.cache_data(**_CACHE)
@@ -286,23 +316,21 @@ def unknown_country_names(db: Database) -> pd.DataFrame:
 def source_status(db: Database) -> pd.DataFrame:
     """Per source: title, links, last fetch and the last run's outcome."""
     return db.frame(
-        """SELECT s.slug AS source, s.platform, s.title, s.homepage, s.cadence,
+        """WITH d AS (SELECT source, count(*) AS documents, max(last_checked_at) AS last_checked_at
+                      FROM documents GROUP BY source),
+                n AS (SELECT source, count(*) AS notices FROM notice_rows GROUP BY source),
+                r AS (SELECT source, arg_max(status, finished_at) AS last_run_status,
+                             arg_max(message, finished_at) AS last_run_message, max(finished_at) AS last_run_at
+                      FROM runs GROUP BY source)
+           SELECT s.slug AS source, s.platform, s.title, s.homepage, s.cadence,
                   array_to_string(s.urls, ' ') AS urls, s.notes, s.import_only,
-                  (SELECT count(*) FROM documents d WHERE d.source = s.slug) AS documents,
-                  coalesce(f.figures, 0) AS figures,
-                  (SELECT count(*) FROM notice_rows n WHERE n.source = s.slug) AS notices,
-                  f.first_period_start, f.last_period_end,
-                  (SELECT max(last_checked_at) FROM documents d WHERE d.source = s.slug) AS last_checked_at,
-                  (SELECT status FROM runs r WHERE r.source = s.slug ORDER BY finished_at DESC LIMIT 1) AS last_run_status,
-                  (SELECT message FROM runs r WHERE r.source = s.slug ORDER BY finished_at DESC LIMIT 1) AS last_run_message,
-                  (SELECT max(finished_at) FROM runs r WHERE r.source = s.slug) AS last_run_at
-           FROM sources s LEFT JOIN summary_sources f ON f.source = s.slug ORDER BY s.slug"""
+                  coalesce(d.documents, 0) AS documents, coalesce(f.figures, 0) AS figures,
+                  coalesce(n.notices, 0) AS notices, f.first_period_start, f.last_period_end,
+                  d.last_checked_at, r.last_run_status, r.last_run_message, r.last_run_at
+           FROM sources s
+           LEFT JOIN summary_sources f ON f.source = s.slug
+           LEFT JOIN d ON d.source = s.slug
+           LEFT JOIN n ON n.source = s.slug
+           LEFT JOIN r ON r.source = s.slug
+           ORDER BY s.slug"""
     )
-
-
-def _dates(frame: pd.DataFrame) -> pd.DataFrame:
-    """DATE columns as datetime.date (DuckDB hands them to pandas as timestamps)."""
-    for column in ("period_start", "period_end", "notice_date"):
-        if column in frame.columns:
-            frame[column] = pd.to_datetime(frame[column]).dt.date
-    return frame

@@ -157,6 +157,16 @@ def metric_label(description: str | None, metric: str) -> str:
     return re.sub(r"\s*\(count\)$", "", description)
 
 
+def records(frame: pd.DataFrame, names: list[str]) -> list[dict]:
+    """Rows as dicts of the named columns (None where a column is absent).
+
+    Column by column: iterating rows of Arrow-backed columns converts one cell
+    at a time, which dominates pages with thousands of figures.
+    """
+    values = [frame[n].tolist() if n in frame.columns else [None] * len(frame) for n in names]
+    return [dict(zip(names, row)) for row in zip(*values)]
+
+
 def with_figure_text(rows: pd.DataFrame) -> pd.DataFrame:
     """Adds `figure` (display text) and `how` (published total or sum) to headline rows."""
     rows = rows.copy()
@@ -164,11 +174,14 @@ def with_figure_text(rows: pd.DataFrame) -> pd.DataFrame:
         rows["figure"] = pd.Series(dtype=str)
         rows["how"] = pd.Series(dtype=str)
         return rows
+    cells = records(rows, ["value", "value_low", "value_high", "banded_as_published", "unit", "banded_rows",
+                           "published_rows", "has_published_total"])  # fmt: skip
     rows["figure"] = [
-        figure_text(r.value, r.value_low, r.value_high, r.banded_as_published, r.unit, r.banded_rows, r.published_rows)
-        for r in rows.itertuples()
-    ]
-    rows["how"] = [how_published(r) for r in rows.to_dict("records")]
+        figure_text(r["value"], r["value_low"], r["value_high"], r["banded_as_published"], r["unit"], r["banded_rows"],
+                    r["published_rows"])
+        for r in cells
+    ]  # fmt: skip
+    rows["how"] = [how_published(r) for r in cells]
     return rows
 
 
@@ -221,11 +234,18 @@ def _period_span_text(labels: list[str]) -> str:
     return f"{labels[0]}…{labels[-1]} ({len(labels)} periods)"
 
 
+def _sum_or_nan(values: list) -> float:
+    """The sum of published figures, or NaN when any is missing (a band, a '?')."""
+    return math.nan if any(_missing(v) for v in values) else float(sum(values))
+
+
 def map_frame(rows: pd.DataFrame, summed_range: bool) -> pd.DataFrame:
     """One row per country code: the figure to colour by, its text, hover and provenance.
 
     Several platforms (or, for a range, several periods) are added up only as
-    published; a band anywhere makes the total a pair of bounds.
+    published; a band anywhere makes the total a pair of bounds. Grouped in
+    plain Python: a pandas groupby per country and platform cost most of the
+    world page's run.
     """
     columns = ["country_code", "country", "alpha3", "is_place", "value", "value_low", "value_high", "figure",
                "platforms", "periods", "breakdown", "source_title", "source_url", "document_ids",
@@ -235,40 +255,55 @@ def map_frame(rows: pd.DataFrame, summed_range: bool) -> pd.DataFrame:
     if summed_range:
         rows = pick_grain_per_source(rows)
     rows = rows[rows.country_code.notna()]
+    fields = ["country_code", "platform", "value", "value_low", "value_high", "banded_rows", "published_rows",
+              "banded_as_published", "unit", "period_label", "has_published_total", "source_title", "source_url",
+              "document_ids", "document_sha256", "fetched_at"]  # fmt: skip
+    by_country: dict[str, list[dict]] = {}
+    for r in records(rows, fields):
+        by_country.setdefault(r["country_code"], []).append(r)
     out = []
-    for code, group in rows.groupby("country_code", sort=True):
+    for code in sorted(by_country):
+        group = by_country[code]
+        by_platform: dict[str, list[dict]] = {}
+        for r in group:
+            by_platform.setdefault(r["platform"], []).append(r)
         lines = []
-        for platform, per_platform in group.groupby("platform", sort=True):
-            v, lo, hi = _sum_bounds(per_platform.value, per_platform.value_low, per_platform.value_high)
-            banded = int(per_platform.banded_rows.sum())
-            text = figure_text(v, lo, hi, _join(per_platform.banded_as_published), per_platform.unit.iloc[0],
-                               banded, int(per_platform.published_rows.sum()))  # fmt: skip
-            how = how_published(per_platform.iloc[0].to_dict()) if len(per_platform) == 1 else f"sum of {len(per_platform)} periods"
-            lines.append(f"{platform}, {_period_span_text(per_platform.period_label.tolist())}: {text} ({how})")
-        v, lo, hi = _sum_bounds(group.value, group.value_low, group.value_high)
-        text = figure_text(v, lo, hi, _join(group.banded_as_published), group.unit.iloc[0],
-                           int(group.banded_rows.sum()), int(group.published_rows.sum()))  # fmt: skip
+        for platform in sorted(by_platform):
+            mine = by_platform[platform]
+            lines.append(f"{platform}, {_period_span_text([r['period_label'] for r in mine])}: "
+                         f"{_summed_text(mine)} "
+                         f"({how_published(mine[0]) if len(mine) == 1 else f'sum of {len(mine)} periods'})")  # fmt: skip
+        fetched = [r["fetched_at"] for r in group if not _missing(r["fetched_at"])]
         out.append(
             {
                 "country_code": code,
                 "country": country_label(code),
                 "alpha3": alpha3(code) if is_country(code) else None,
                 "is_place": is_country(code),
-                "value": v,
-                "value_low": lo,
-                "value_high": hi,
-                "figure": text,
-                "platforms": ", ".join(sorted(group.platform.unique())),
-                "periods": _period_span_text(group.period_label.tolist()),
+                "value": _sum_or_nan([r["value"] for r in group]),
+                "value_low": _sum_or_nan([r["value_low"] for r in group]),
+                "value_high": _sum_or_nan([r["value_high"] for r in group]),
+                "figure": _summed_text(group),
+                "platforms": ", ".join(sorted(by_platform)),
+                "periods": _period_span_text([r["period_label"] for r in group]),
                 "breakdown": "<br>".join(lines),
-                "source_title": _join_titles(group.source_title),
-                "source_url": _join(group.source_url),
-                "document_ids": _join(group.document_ids),
-                "document_sha256": _join(group.document_sha256),
-                "fetched_at": group.fetched_at.max(),
+                "source_title": _join_titles(r["source_title"] for r in group),
+                "source_url": _join(r["source_url"] for r in group),
+                "document_ids": _join(r["document_ids"] for r in group),
+                "document_sha256": _join(r["document_sha256"] for r in group),
+                "fetched_at": max(fetched) if fetched else pd.NaT,
             }
         )
     return pd.DataFrame(out, columns=columns)
+
+
+def _summed_text(group: list[dict]) -> str:
+    """figure_text of headline rows added up: exact, or the bounds when any row is banded."""
+    return figure_text(
+        _sum_or_nan([r["value"] for r in group]), _sum_or_nan([r["value_low"] for r in group]),
+        _sum_or_nan([r["value_high"] for r in group]), _join(r["banded_as_published"] for r in group),
+        group[0]["unit"], int(sum(r["banded_rows"] for r in group)), int(sum(r["published_rows"] for r in group)),
+    )  # fmt: skip
 
 
 def _join_titles(values) -> str | None:
@@ -286,13 +321,17 @@ def _join(values) -> str | None:
 
 
 def default_map_period(periods: pd.DataFrame, platforms: list[str]) -> str | None:
-    """The latest half-year that the most of the chosen platforms published."""
+    """The latest half-year that the most of the chosen platforms published.
+
+    `periods.platforms`: the platforms publishing each period, ", "-joined.
+    """
     if periods.empty:
         return None
     half = periods[periods.period_grain == "half"]
     if half.empty:
         half = periods
-    scored = half.assign(n=[len(set(p) & set(platforms)) for p in half.platforms])
+    chosen = set(platforms)
+    scored = half.assign(n=[len(set(p.split(", ")) & chosen) for p in half.platforms])
     scored = scored[scored.n > 0]
     if scored.empty:
         return None
@@ -321,21 +360,20 @@ def series_with_gaps(rows: pd.DataFrame, published: pd.DataFrame) -> pd.DataFram
     parts = []
     for (platform, grain), group in rows.groupby(["platform", "period_grain"], sort=True):
         group = group.assign(status="published")
-        have = set(zip(group.period_start, group.period_end))
+        have = set(zip(group.period_start.tolist(), group.period_end.tolist()))
         held = published[(published.platform == platform) & (published.period_grain == grain)]
-        held_periods = set(zip(held.period_start, held.period_end))
-        missing = []
-        for start, end in periods_between(group.period_start.min(), group.period_end.max(), grain):
-            if (start, end) in have:
-                continue
-            missing.append(
-                {
-                    "platform": platform, "period_grain": grain, "period_start": start, "period_end": end,
-                    "period_label": label_for_period(start, end, grain), "metric": group.metric.iloc[0], "unit": group.unit.iloc[0],
-                    "value": math.nan, "value_low": math.nan, "value_high": math.nan,
-                    "status": "not listed in that report" if (start, end) in held_periods else "no report collected",
-                }
-            )  # fmt: skip
+        held_periods = set(zip(held.period_start.tolist(), held.period_end.tolist()))
+        metric, unit = group.metric.iloc[0], group.unit.iloc[0]
+        missing = [
+            {
+                "platform": platform, "period_grain": grain, "period_start": start, "period_end": end,
+                "period_label": label_for_period(start, end, grain), "metric": metric, "unit": unit,
+                "value": math.nan, "value_low": math.nan, "value_high": math.nan,
+                "status": "not listed in that report" if (start, end) in held_periods else "no report collected",
+            }
+            for start, end in periods_between(group.period_start.min(), group.period_end.max(), grain)
+            if (start, end) not in have
+        ]  # fmt: skip
         parts.append(pd.concat([group, pd.DataFrame(missing)], ignore_index=True) if missing else group)
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values(["platform", "period_grain", "period_start"], ignore_index=True)
@@ -475,39 +513,51 @@ def compare_cells(rows: pd.DataFrame, grain: str) -> tuple[pd.DataFrame, pd.Data
     if rows.empty:
         return pd.DataFrame(columns=columns), rows
     rows = with_figure_text(rows)
+    labels: dict[str, str] = {}
+
+    def label(code: str) -> str:
+        if code not in labels:
+            labels[code] = country_label(code)
+        return labels[code]
+
+    fields = ["period_label", "period_start", "period_end", "period_grain", "country_code", "platform", "value",
+              "value_low", "value_high", "figure", "unit", "banded_as_published", "banded_rows", "published_rows",
+              "source_url", "document_ids", "fetched_at", "source_title"]  # fmt: skip
+    noun = GRAIN_NOUN.get(grain, grain)
     cells = []
-    same = rows[rows.period_grain == grain]
-    for r in same.itertuples():
-        exact = not _missing(r.value)
+    for r in records(rows[rows.period_grain == grain], fields):
+        exact = not _missing(r["value"])
         cells.append({
-            "period_label": r.period_label, "period_start": r.period_start, "period_end": r.period_end,
-            "country_code": r.country_code, "country": country_label(r.country_code), "platform": r.platform,
-            "value": r.value, "value_low": r.value_low, "value_high": r.value_high, "figure": r.figure,
-            "grain": GRAIN_NOUN.get(grain, grain), "exact": exact, "derived": False,
-            "comparability": f"comparable: {GRAIN_NOUN.get(grain, grain)}, {r.unit}, " + ("exact" if exact else "bounds only (banded)"),
-            "source_url": r.source_url, "document_ids": r.document_ids, "fetched_at": r.fetched_at, "source_title": r.source_title,
+            "period_label": r["period_label"], "period_start": r["period_start"], "period_end": r["period_end"],
+            "country_code": r["country_code"], "country": label(r["country_code"]), "platform": r["platform"],
+            "value": r["value"], "value_low": r["value_low"], "value_high": r["value_high"], "figure": r["figure"],
+            "grain": noun, "exact": exact, "derived": False,
+            "comparability": f"comparable: {noun}, {r['unit']}, " + ("exact" if exact else "bounds only (banded)"),
+            "source_url": r["source_url"], "document_ids": r["document_ids"], "fetched_at": r["fetched_at"],
+            "source_title": r["source_title"],
         })  # fmt: skip
     aside = rows[rows.period_grain != grain]
     if grain == "year":
-        halves = rows[rows.period_grain == "half"]
         have_year = {(c["country_code"], c["platform"], c["period_start"].year) for c in cells}
-        for (code, platform, year), group in halves.groupby(
-            [halves.country_code, halves.platform, [s.year for s in halves.period_start]]
-        ):
+        halves: dict[tuple, list[dict]] = {}
+        for r in records(rows[rows.period_grain == "half"], fields):
+            halves.setdefault((r["country_code"], r["platform"], r["period_start"].year), []).append(r)
+        for (code, platform, year) in sorted(halves):
+            group = halves[(code, platform, year)]
             if len(group) != 2 or (code, platform, year) in have_year:
                 continue
-            v, lo, hi = _sum_bounds(group.value, group.value_low, group.value_high)
+            v = _sum_or_nan([r["value"] for r in group])
             exact = not _missing(v)
-            text = figure_text(v, lo, hi, _join(group.banded_as_published), group.unit.iloc[0],
-                               int(group.banded_rows.sum()), int(group.published_rows.sum()))  # fmt: skip
+            fetched = [r["fetched_at"] for r in group if not _missing(r["fetched_at"])]
             cells.append({
                 "period_label": str(year), "period_start": date(year, 1, 1), "period_end": date(year, 12, 31),
-                "country_code": code, "country": country_label(code), "platform": platform,
-                "value": v, "value_low": lo, "value_high": hi, "figure": text + " (H1+H2)", "grain": "year",
-                "exact": exact, "derived": True,
+                "country_code": code, "country": label(code), "platform": platform,
+                "value": v, "value_low": _sum_or_nan([r["value_low"] for r in group]),
+                "value_high": _sum_or_nan([r["value_high"] for r in group]),
+                "figure": _summed_text(group) + " (H1+H2)", "grain": "year", "exact": exact, "derived": True,
                 "comparability": "derived: sum of the two published half-years, " + ("exact" if exact else "bounds only (banded)"),
-                "source_url": _join(group.source_url), "document_ids": _join(group.document_ids),
-                "fetched_at": group.fetched_at.max(), "source_title": _join_titles(group.source_title),
+                "source_url": _join(r["source_url"] for r in group), "document_ids": _join(r["document_ids"] for r in group),
+                "fetched_at": max(fetched) if fetched else pd.NaT, "source_title": _join_titles(r["source_title"] for r in group),
             })  # fmt: skip
         aside = aside[aside.period_grain != "half"]
     return pd.DataFrame(cells, columns=columns), aside
@@ -611,14 +661,48 @@ def claim_contradictions(claims: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------
 
 
+COVERAGE_BAR_LIMIT = 600
+
+
+def coverage_bars(published: pd.DataFrame, limit: int = COVERAGE_BAR_LIMIT) -> pd.DataFrame:
+    """The coverage timeline's bars: one per source, grain and period published.
+
+    Past `limit` bars (more periods than the chart's width can show apart), a
+    source's consecutive periods of one grain are drawn as one bar, its hover
+    giving the span and the figures added up: thousands of bars take a
+    browser seconds to draw.
+    """
+    columns = ["source", "platform", "period_grain", "period_label", "period_start", "period_end", "figures", "countries"]
+    frame = published[columns].assign(periods=1)
+    if len(frame) <= limit:
+        return frame
+    out = []
+    for (source, platform, grain), group in frame.groupby(["source", "platform", "period_grain"], sort=True):
+        bar = None
+        for r in records(group.sort_values("period_start"), columns):
+            if bar is not None and (r["period_start"] - bar["period_end"]).days <= 1:
+                bar.update(period_end=max(bar["period_end"], r["period_end"]), last_label=r["period_label"],
+                           figures=bar["figures"] + r["figures"], periods=bar["periods"] + 1)  # fmt: skip
+                continue
+            if bar is not None:
+                out.append(bar)
+            bar = r | {"last_label": r["period_label"], "periods": 1}
+        out.append(bar)
+    bars = pd.DataFrame(out)
+    merged = bars.periods > 1
+    bars.loc[merged, "period_label"] = bars.period_label[merged] + "…" + bars.last_label[merged]
+    return bars[columns + ["periods"]]
+
+
 def coverage_by_year(published: pd.DataFrame) -> pd.DataFrame:
     """Source x year: figures published; '·' where a source has nothing for a year."""
     if published.empty:
         return pd.DataFrame()
-    frame = published.assign(year=[s.year for s in published.period_start])
+    frame = published.assign(year=[s.year for s in published.period_start.tolist()])
     years = list(range(int(frame.year.min()), int(frame.year.max()) + 1))
     grid = frame.pivot_table(index="source", columns="year", values="figures", aggfunc="sum").reindex(columns=years)
-    return grid.apply(lambda col: col.map(lambda v: "·" if _missing(v) else f"{int(v):,}")).rename(columns=str)
+    text = [["·" if v != v else f"{int(v):,}" for v in row] for row in grid.to_numpy(dtype=float)]  # v != v: NaN
+    return pd.DataFrame(text, index=grid.index, columns=[str(y) for y in years])
 
 
 # --------------------------------------------------------------------------

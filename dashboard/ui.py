@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import db as database
+from dashboard import queries
 from dashboard.db import Database
 from dashboard.tables import md_escape
+from scrapers import store
+
+
+# The summaries every load rebuilds (scrapers/store.py DERIVED), which the pages read.
+SUMMARIES = tuple(re.findall(r"CREATE OR REPLACE TABLE (\w+) AS", " ".join(store.DERIVED)))
 
 
 def require_db() -> Database | None:
@@ -21,6 +28,15 @@ def require_db() -> Database | None:
             f"No database at {database.database_path()}. Build one with `takedowns refresh` "
             "(or `takedowns refresh --mirror DIR` offline), then reload this page."
         )
+        return None
+    missing = queries.missing_tables(handle, SUMMARIES)
+    if missing:
+        st.error(
+            f"The database at {database.database_path()} was built by an earlier version of takedowns and lacks "
+            f"the summaries {', '.join(missing)}. Run `takedowns refresh` once (it rebuilds them; unchanged "
+            "reports are not downloaded again), then reload this page."
+        )
+        return None
     return handle
 
 
@@ -37,28 +53,52 @@ def for_download(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
-    """CSV and Parquet of exactly the rows behind a view, provenance columns included."""
-    if frame is None or frame.empty:
+def downloads(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str, key: str, rows: int | None = None) -> None:
+    """CSV and Parquet of exactly the rows behind a view, provenance columns included.
+
+    The files are written when a button is clicked, not on every run of the
+    page; `frame` may be a function making the rows then (give `rows`, their count).
+    """
+    if frame is None:
         return
-    plain = for_download(frame)
-    parquet = io.BytesIO()
-    plain.to_parquet(parquet, index=False)
+    make = frame if callable(frame) else (lambda: frame)
+    rows = len(frame) if rows is None else rows
+    if not rows:
+        return
     row = st.container(horizontal=True)
     row.download_button(
-        f"Download CSV ({len(plain):,} rows)", plain.to_csv(index=False).encode("utf-8"),
+        f"Download CSV ({rows:,} rows)", lambda: for_download(make()).to_csv(index=False).encode("utf-8"),
         file_name=f"{_slug(name)}.csv", mime="text/csv", key=f"{key}-csv", on_click="ignore",
     )  # fmt: skip
     row.download_button(
-        "Download Parquet", parquet.getvalue(), file_name=f"{_slug(name)}.parquet",
+        "Download Parquet", lambda: _parquet(make()), file_name=f"{_slug(name)}.parquet",
         mime="application/vnd.apache.parquet", key=f"{key}-parquet", on_click="ignore",
     )  # fmt: skip
 
 
-def cite(text: str, key: str | None = None) -> None:
-    with st.expander("Cite this", expanded=False):
-        st.caption("Sources, periods and retrieval dates of every figure in this view, in one paragraph:")
-        st.code(text, language=None, wrap_lines=True)
+def _parquet(frame: pd.DataFrame) -> bytes:
+    out = io.BytesIO()
+    for_download(frame).to_parquet(out, index=False)
+    return out.getvalue()
+
+
+def cite(text: Callable[[], str], key: str) -> None:
+    """The "cite this" paragraph, written only when its expander is opened."""
+    box = folded("Cite this", key=f"cite-{key}")
+    if box is not None:
+        with box:
+            st.caption("Sources, periods and retrieval dates of every figure in this view, in one paragraph:")
+            st.code(text(), language=None, wrap_lines=True)
+
+
+def folded(label: str, key: str):
+    """A collapsed expander whose contents are built only once it is open (opening it reruns the page).
+
+    Returns the container when open, else None: closed, nothing inside is
+    computed or sent to the browser (st.code, for one, loads a large script).
+    """
+    box = st.expander(label, key=key, on_change="rerun")
+    return box if box.open else None
 
 
 def first_url(value) -> str | None:

@@ -162,18 +162,13 @@ def dashboard(db_path, port, host) -> None:
     db_path = _db(db_path).resolve()
     if not db_path.exists():
         raise click.ClickException(f"no database at {db_path}: run `takedowns refresh` first")
-    app = Path(__file__).resolve().parent.parent / "dashboard" / "app.py"
-    env = {**os.environ, "TAKEDOWNS_DB": str(db_path)}
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(app),
-        "--server.address", host, "--server.port", str(port), "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.enableStaticServing", "true",
-        "--global.developmentMode", "false",
-    ]  # fmt: skip
+    from dashboard.serve import command  # the one command line (warms the page's imports before serving)
+
+    cmd, env, cwd = command(db_path, port, host)
     console.print(f"dashboard on http://{host}:{port}  (database {db_path})")
     # Become the Streamlit process, so stopping `takedowns dashboard` stops the
     # server too (a child process would outlive a SIGTERM to its parent).
-    os.chdir(app.parent)
+    os.chdir(cwd)
     os.execve(sys.executable, cmd, env)
 
 

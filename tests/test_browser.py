@@ -8,12 +8,7 @@ go to screenshots/ for a person to look at.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -29,46 +24,15 @@ SHOTS = ROOT / "screenshots"
 LOCAL = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "ws://localhost", "data:", "blob:", "about:")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(google_db):  # noqa: F811
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium)")
     pytest.importorskip("playwright.sync_api", reason="playwright not installed")
-    port = _free_port()
-    dashboard = ROOT / "dashboard"
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(dashboard / "app.py"),
-        "--server.address", "127.0.0.1", "--server.port", str(port), "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.enableStaticServing", "true",
-        "--global.developmentMode", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=dashboard, env={**os.environ, "TAKEDOWNS_DB": str(google_db)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError("streamlit did not start: " + proc.stdout.read().decode(errors="replace")[-2000:])
-                time.sleep(0.3)
+    from dashboard import serve
+
+    with serve.running(google_db) as url:  # as `takedowns dashboard` starts it, on a free port
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +109,12 @@ def test_every_page_renders_locally(server, browser_page):
     _assert_local(page)
 
 
+# The y values plotly.js drew (the figure sends them as a typed array; _fullData holds them decoded).
+_DRAWN_Y = "(i) => Array.from(document.querySelectorAll('.js-plotly-plot')[i]._fullData[0].y)"
+
+
 def _chart_y(page, index: int = 0) -> list:
-    return page.evaluate(f"() => document.querySelectorAll('.js-plotly-plot')[{index}].data[0].y")
+    return page.evaluate(_DRAWN_Y, index)
 
 
 def test_country_journey(server, browser_page, tmp_path):
@@ -164,7 +132,7 @@ def test_country_journey(server, browser_page, tmp_path):
     page.keyboard.press("ArrowRight")
     _settle(page)
     assert "to=2023-H2" in page.url
-    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot')[0].data[0].y.includes(417)", timeout=30_000)
+    page.wait_for_function(f"() => ({_DRAWN_Y})(0).includes(417)", timeout=30_000)
     after = _chart_y(page)
     assert after != before and 417 in after
     summary = page.get_by_test_id("stMarkdownContainer").filter(has_text="removal requests").first.inner_text()

@@ -145,6 +145,100 @@ def test_revisions_name_both_documents(handle):
     assert changed.old_value != changed.new_value
 
 
+# What summary_headline caches, computed from the published figures on every read (as the
+# dashboard did before the cache): each headline figure with its files, hashes, whether it
+# was published as a total, and how banded rows were published.
+LIVE_HEADLINE = """
+WITH docs AS (
+  SELECT h.source, h.dataset, h.platform, h.country_key, h.period_start, h.period_end, h.metric,
+         string_agg(DISTINCT d.url, ' ' ORDER BY d.url) AS source_url, max(d.fetched_at) AS fetched_at,
+         string_agg(DISTINCT d.sha256, ' ' ORDER BY d.sha256) AS document_sha256
+  FROM (SELECT *, unnest(document_ids) AS document_id FROM headline) h JOIN documents d USING (document_id)
+  GROUP BY ALL
+),
+obs AS (
+  SELECT o.source, o.dataset, o.platform, o.country_key, o.period_start, o.period_end, o.metric,
+         bool_or(o.is_total) AS has_published_total,
+         string_agg(DISTINCT o.value_text, ', ' ORDER BY o.value_text) FILTER (WHERE o.value IS NULL) AS banded_as_published
+  FROM observation_rows o SEMI JOIN headline h USING (source, dataset, platform, country_key, period_start, period_end, metric)
+  GROUP BY ALL
+)
+SELECT h.platform, h.country_code, h.country_name, h.period_label, h.period_grain, h.period_start, h.period_end, h.metric,
+       m.unit, m.description AS metric_description, h.value, h.value_low, h.value_high, h.banded_rows,
+       h.rows AS published_rows, obs.has_published_total, obs.banded_as_published, h.source, h.source_title,
+       h.source_homepage, h.dataset, docs.source_url, array_to_string(list_sort(h.document_ids), ' ') AS document_ids,
+       docs.document_sha256, docs.fetched_at
+FROM headline h
+JOIN docs USING (source, dataset, platform, country_key, period_start, period_end, metric)
+JOIN obs USING (source, dataset, platform, country_key, period_start, period_end, metric)
+LEFT JOIN metrics m USING (metric)
+"""
+
+
+def test_summary_headline_is_the_live_aggregate(google_db):
+    import duckdb
+
+    with duckdb.connect(str(google_db), read_only=True) as con:
+        cached = con.execute("SELECT count(*) FROM summary_headline").fetchone()[0]
+        assert cached == con.execute("SELECT count(*) FROM headline").fetchone()[0] > 1000
+        for a, b in (("summary_headline", f"({LIVE_HEADLINE})"), (f"({LIVE_HEADLINE})", "summary_headline")):
+            assert con.execute(f"SELECT count(*) FROM (FROM {a} EXCEPT ALL FROM {b})").fetchone()[0] == 0
+        banded = con.execute("SELECT count(*) FROM summary_headline WHERE banded_as_published = '<10'").fetchone()[0]
+        assert banded > 0
+
+
+def test_summary_periods_for_the_map_and_filters(google_db, handle):
+    import duckdb
+
+    from dashboard import queries
+
+    with duckdb.connect(str(google_db), read_only=True) as con:
+        kind = con.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_name = 'summary_period_platforms' AND column_name = 'platforms'"
+        ).fetchone()[0]
+        assert kind == "VARCHAR"  # a joined string, not a list: lists are slow to hand to pandas and to cache
+        live = con.execute(
+            "SELECT DISTINCT period_label FROM headline WHERE metric = 'requests' AND platform = 'Google'"
+        ).fetchall()
+    periods = queries.headline_periods(handle, "requests", ["Google"], *ALL)
+    assert list(periods.columns) == ["period_label", "period_grain", "period_start", "period_end", "platforms"]
+    assert sorted(periods.period_label) == sorted(label for (label,) in live)
+    assert periods.period_end.tolist() == sorted(periods.period_end, reverse=True)  # newest first
+    assert set(periods.platforms) == {"Google"}
+    assert queries.headline_periods(handle, "requests", ["TikTok"], *ALL).empty
+
+
+def test_query_results_hold_dates_in_one_arrow_column(handle):
+    """Dates read back as datetime.date, and are cached as one Arrow buffer rather than objects."""
+    from dashboard import queries
+
+    rows = queries.country_series(handle, "VN", ["Google"], *ALL)
+    assert isinstance(rows.period_start.iloc[0], date) and str(rows.period_start.dtype) == "date32[day][pyarrow]"
+    assert (rows.period_start >= date(2009, 1, 1)).all()
+    span = queries.catalog(handle)["platforms"]
+    assert span.first_start.iloc[0] <= date(2011, 7, 1) and span.last_end.iloc[0] >= date(2025, 6, 30)
+
+
+def test_country_counts_are_the_rows_a_tab_would_read(handle):
+    from dashboard import queries
+
+    counts = queries.country_figure_counts(handle, "VN", ["Google"], date(2022, 1, 1), date(2023, 12, 31))
+    rows = queries.country_observations(handle, "VN", ["Google"], date(2022, 1, 1), date(2023, 12, 31))
+    assert counts.platform.tolist() == ["Google"] and int(counts.figures.sum()) == len(rows) > 0
+
+
+def test_product_requests_add_up_reasons(handle):
+    from dashboard import queries
+
+    rows = queries.product_requests(handle, "VN", "Google", "YouTube", *ALL)
+    assert not rows.empty and set(rows["product"]) == {"YouTube"}
+    one = rows[(rows.period_label == "2023-H1") & (rows.metric == "requests")].iloc[0]
+    parts = queries.country_observations(handle, "VN", ["Google"], date(2023, 1, 1), date(2023, 6, 30))
+    parts = parts[(parts["product"] == "YouTube") & (parts.metric == "requests") & ~parts.is_total]
+    assert one.published_rows == len(parts) and one.value == parts.value.sum()
+    assert one.source_url.endswith("google-government-removals.zip")
+
+
 def test_query_cache_follows_a_swapped_file(google_db, tmp_path, monkeypatch):
     """A refresh replaces the file with os.replace: the handle's token changes and queries see the new file."""
     from dashboard import db, queries
@@ -345,8 +439,9 @@ def test_series_chart_draws_gaps_and_band_spans():
     gaps = tables.series_with_gaps(rows, pd.DataFrame(columns=["platform", "period_grain", "period_start", "period_end"]))
     fig = charts.metric_series(gaps, "Removal requests", "count per half-year")
     line, band = fig.data
-    assert list(line.y) == [370.0, None, None]  # 2019-H2 missing, 2020-H1 banded: neither drawn as a number
-    assert [y for y in band.y if y is not None] == [0.0, 9.0]
+    drawn = [None if math.isnan(y) else y for y in line.y]
+    assert drawn == [370.0, None, None]  # 2019-H2 missing, 2020-H1 banded: neither drawn as a number (a gap)
+    assert [y for y in band.y if not math.isnan(y)] == [0.0, 9.0]
     assert fig.layout.yaxis.title.text == "count per half-year"
 
 
@@ -364,6 +459,35 @@ def test_claims_timeline_one_panel_per_unit():
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type != "log"
 
 
+def test_coverage_bars_merge_only_when_too_many_to_draw():
+    from dashboard import tables
+
+    def half(year, h, figures=10):
+        start, end = tables.half_year_bounds(f"{year}-H{h}")
+        return dict(source="s", platform="P", period_grain="half", period_label=f"{year}-H{h}", period_start=start,
+                    period_end=end, figures=figures, countries=3)  # fmt: skip
+
+    published = pd.DataFrame([half(2019, 1), half(2019, 2), half(2020, 1), half(2021, 2)])  # 2020-H2 missing
+    assert len(tables.coverage_bars(published)) == 4  # few: one bar per period, as published
+    bars = tables.coverage_bars(published, limit=2)
+    assert bars.period_label.tolist() == ["2019-H1…2020-H1", "2021-H2"]  # the gap stays a gap
+    assert bars.periods.tolist() == [3, 1] and bars.figures.tolist() == [30, 10]
+    assert bars.period_end.tolist() == [date(2020, 6, 30), date(2021, 12, 31)]
+
+
+def test_long_series_are_drawn_without_markers():
+    from dashboard import charts, tables
+
+    rows = tables.with_figure_text(pd.DataFrame([
+        _headline(period_label=f"{y}-H1", period_start=date(y, 1, 1), period_end=date(y, 6, 30), value=float(y))
+        for y in range(1500, 1500 + charts.MARKER_LIMIT + 1)
+    ]))  # fmt: skip
+    long = charts.metric_series(rows, "Removal requests", "count").data[0]
+    short = charts.metric_series(rows.head(10), "Removal requests", "count").data[0]
+    assert long.mode == "lines" and short.mode == "lines+markers"
+    assert len(long.y) == charts.MARKER_LIMIT + 1 and long.y[0] == 1500.0
+
+
 # --------------------------------------------------------------------------
 # Pages (AppTest)
 # --------------------------------------------------------------------------
@@ -377,6 +501,9 @@ def test_world_page_default(app):
     assert at.metric[0].value != "0"
     assert "Google:" in _texts(at)
     assert len(at.get("download_button")) == 2
+    assert not at.code  # the citation is written when "Cite this" is opened
+    at.session_state["cite-world"] = True
+    at.run()
     assert "Sources: Google Transparency Report" in at.code[0].value
 
 
@@ -403,6 +530,8 @@ def test_country_with_data(app):
     assert "**370** removal requests" in text and "up 164%, 2\\.6 times as many from 140 in 2022\\-H2" in text
     assert len(at.tabs) == 7
     assert dict(at.query_params) == {"country": "VN", "from": "2022-H1", "to": "2023-H1"}
+    at.session_state["cite-country"] = True
+    at.run()
     assert "Figures for Vietnam (VN), 2022-H1 to 2023-H1" in at.code[-1].value
 
 
@@ -425,10 +554,22 @@ def test_country_without_data_explains_why(app):
 
 def test_country_tabs_breakdowns(app):
     at = app("views/country.py", country="RU", **{"from": "2023-H1", "to": "2023-H2"})
-    labels = [s.label for s in at.selectbox]
-    assert "Breakdown" in labels and "Share" in labels
+    # Only the open tab is built: the first one, with its charts.
+    assert [s.label for s in at.selectbox] == ["Country"]
+    assert len(at.get("plotly_chart")) >= 1
+    at.session_state["country_tab"] = "Who asked"
+    at.run()
+    assert "Breakdown" in [s.label for s in at.selectbox] and not at.exception
+    at.session_state["country_tab"] = "Outcomes"
+    at.run()
+    assert "Share" in [s.label for s in at.selectbox]
     at.selectbox(key="outcome-metric").select("pct_items_no_action").run()
     assert not at.exception
+    at.session_state["country_tab"] = "All figures"
+    at.run()
+    figures = _frame(at, "value_text")
+    assert len(figures) > 100 and set(figures.platform) == {"Google"}
+    assert f"{len(figures):,} published figures in this span" in _texts(at)
 
 
 def test_compare_page(app):
@@ -479,6 +620,22 @@ def test_downloads_carry_provenance(app):
     csv = pd.read_csv(io.StringIO(plain.to_csv(index=False)))
     assert {"source_url", "document_ids", "document_sha256", "fetched_at"} <= set(csv.columns)
     assert len(at.get("download_button")) >= 2
+
+
+def test_database_of_an_earlier_version_explains(google_db, monkeypatch, tmp_path):
+    """A database whose summaries predate this dashboard: say how to rebuild them, do not crash."""
+    import duckdb
+    from streamlit.testing.v1 import AppTest
+
+    old = tmp_path / "old.duckdb"
+    shutil.copyfile(google_db, old)
+    with duckdb.connect(str(old)) as con:
+        con.execute("DROP TABLE summary_headline")
+    monkeypatch.setenv("TAKEDOWNS_DB", str(old))
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert "summary_headline" in at.error[0].value and "takedowns refresh" in at.error[0].value
 
 
 def test_no_database_explains(monkeypatch, tmp_path):

@@ -84,13 +84,21 @@ def render() -> None:
     )  # fmt: skip
     ui.downloads(table.drop(columns=["hover"], errors="ignore"), f"claims-{code}", key="claims")
     if not reports.empty:
-        with st.expander("The platform figures in the chart"):
-            ui.source_table(reports, ["series", "period_label", "figure", "value", "value_low", "value_high"],
-                            labels={"period_label": "period"}, key="claims-reports")  # fmt: skip
-            ui.downloads(reports.drop(columns=["hover"], errors="ignore"), f"reports-beside-claims-{code}", key="claims-reports")
-    cite_rows = table.rename(columns={"source_title": "source_title"}).assign(period_label=table.period_end.astype(str), fetched_at=None)
-    ui.cite(tables.citation(cite_rows, f"Government claims about removals in {name}")
-            + (" " + tables.citation(reports, f"Platform figures for {name}, {f.span_text}") if not reports.empty else ""))  # fmt: skip
+        box = ui.folded("The platform figures in the chart", key="claims-reports-open")
+        if box is not None:
+            with box:
+                ui.source_table(reports, ["series", "period_label", "figure", "value", "value_low", "value_high"],
+                                labels={"period_label": "period"}, key="claims-reports")  # fmt: skip
+                ui.downloads(reports.drop(columns=["hover"], errors="ignore"), f"reports-beside-claims-{code}", key="claims-reports")
+    ui.cite(lambda: _citation(table, reports, name, f.span_text), key="claims")
+
+
+def _citation(claims: pd.DataFrame, reports: pd.DataFrame, name: str, span_text: str) -> str:
+    cited = claims.assign(period_label=claims.period_end.astype(str), fetched_at=None)
+    text = tables.citation(cited, f"Government claims about removals in {name}")
+    if not reports.empty:
+        text += " " + tables.citation(reports, f"Platform figures for {name}, {span_text}")
+    return text
 
 
 render()

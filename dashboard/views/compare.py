@@ -74,24 +74,38 @@ def render() -> None:
     if missing:
         st.caption(f"No {GRAINS[grain].lower()} figure in this span for: {', '.join(missing)}.")
     if not aside.empty:
-        with st.expander(f"Not comparable here: {len(aside)} figure(s) for periods of another length"):
-            aside_table = tables.with_figure_text(aside).assign(country=lambda d: d.country_code.map(country_label))
-            ui.source_table(aside_table, ["country", "platform", "period_label", "period_grain", "figure", "how"],
-                            labels={"period_grain": "period length"}, key="compare-aside")  # fmt: skip
-    with st.expander("Every cell with its comparability and source", expanded=False):
-        ui.source_table(cells.sort_values(["period_start", "country", "platform"]),
-                        ["period_label", "country", "platform", "figure", "comparability", "fetched_at"],
-                        labels={"period_label": "period"}, key="compare-cells")  # fmt: skip
+        box = ui.folded(f"Not comparable here: {len(aside)} figure(s) for periods of another length", key="compare-aside-open")
+        if box is not None:
+            with box:
+                aside_table = tables.with_figure_text(aside).assign(country=lambda d: d.country_code.map(country_label))
+                ui.source_table(aside_table, ["country", "platform", "period_label", "period_grain", "figure", "how"],
+                                labels={"period_grain": "period length"}, key="compare-aside")  # fmt: skip
+    box = ui.folded("Every cell with its comparability and source", key="compare-cells-open")
+    if box is not None:
+        with box:
+            ui.source_table(cells.sort_values(["period_start", "country", "platform"]),
+                            ["period_label", "country", "platform", "figure", "comparability", "fetched_at"],
+                            labels={"period_label": "period"}, key="compare-cells")  # fmt: skip
     ui.downloads(cells, f"compare-{metric}-{grain}-{f.span_text}", key="compare")
-    ui.cite(tables.citation(cells, f"{metric_title}, {', '.join(labels.get(c, c) for c in chosen)}, {GRAINS[grain].lower()}, {f.span_text}"))
+    what = f"{metric_title}, {', '.join(labels.get(c, c) for c in chosen)}, {GRAINS[grain].lower()}, {f.span_text}"
+    ui.cite(lambda: tables.citation(cells, what), key="compare")
 
 
 def _default_countries(handle, metric: str, f) -> list[str]:
     """The four countries with the largest figure in the latest half-year of the span."""
-    rows = queries.requests_by_country(handle, metric, f.platforms, f.start, f.end)
+    halves = queries.headline_periods(handle, metric, f.platforms, f.start, f.end)
+    halves = halves[halves.period_grain == "half"]
+    if halves.empty:
+        return []
+    # The newest half-year usually lists countries; only if it lists none, read the whole span.
+    newest = halves.iloc[0]
+    rows = queries.requests_by_country(handle, metric, f.platforms, newest.period_start, newest.period_end)
     rows = rows[rows.country_code.map(is_country) & (rows.period_grain == "half")]
     if rows.empty:
-        return []
+        rows = queries.requests_by_country(handle, metric, f.platforms, f.start, f.end)
+        rows = rows[rows.country_code.map(is_country) & (rows.period_grain == "half")]
+        if rows.empty:
+            return []
     latest = rows[rows.period_end == rows.period_end.max()]
     ranked = latest.groupby("country_code")["value_high"].sum().sort_values(ascending=False)
     return ranked.index[:4].tolist()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pandas as pd
 import streamlit as st
 
@@ -46,16 +48,16 @@ def render() -> None:
     st.title(name)
 
     series = tables.with_figure_text(queries.country_series(handle, code, f.platforms, f.start, f.end))
-    obs = queries.country_observations(handle, code, f.platforms, f.start, f.end)
+    held = queries.country_figure_counts(handle, code, f.platforms, f.start, f.end)
     notices = queries.country_notices(handle, code)
     claims = queries.government_claims(handle, code)
     published = queries.published_periods(handle)
     st.caption(
         f"Code {code} · {f.span_text} · platforms chosen: {', '.join(f.platforms)} · "
-        f"{len(obs):,} published figures in this span · {len(claims)} government claims · {len(notices)} notices held"
+        f"{int(held.figures.sum()):,} published figures in this span · {len(claims)} government claims · {len(notices)} notices held"
     )
-    absent = tables.absence_notes(name, f.platforms, published, f.start, f.end, set(series.platform) | set(obs.platform))
-    if series.empty and obs.empty and notices.empty and claims.empty:
+    absent = tables.absence_notes(name, f.platforms, published, f.start, f.end, set(series.platform) | set(held.platform))
+    if series.empty and held.empty and notices.empty and claims.empty:
         held_elsewhere = int(info.figures or 0)
         ui.explain_empty(
             f"No figure for {name} in the chosen platforms' reports for {f.span_text}."
@@ -74,38 +76,46 @@ def render() -> None:
             for note in absent:
                 st.markdown(f"- {tables.md_escape(note)}")
 
-    tabs = st.tabs(["Over time", "Who asked", "Reasons and products", "Outcomes", "Notices and orders",
-                    "Government claims", "All figures"])  # fmt: skip
-    with tabs[0]:
-        _over_time(series, published)
-    with tabs[1]:
-        _breakdown(obs, "requester", "Requests by requester type")
-    with tabs[2]:
-        _breakdown(obs, "reason", "Requests by reason")
-        _breakdown(obs, "product", "Requests by product")
-    with tabs[3]:
-        _outcomes(obs)
-    with tabs[4]:
-        _notices_and_orders(notices, obs, name)
-    with tabs[5]:
-        _claims(claims, name, code)
-    with tabs[6]:
-        st.caption("Every figure held for this country in the span, exactly as published (finest rows, totals marked).")
-        table = obs.assign(figure=[tables.figure_text(r.value, r.value_low, r.value_high, r.value_text if pd.isna(r.value) else None, r.unit)
-                                   for r in obs.itertuples()])  # fmt: skip
-        ui.source_table(
-            table,
-            ["platform", "period_label", "metric", "requester", "product", "reason", "figure", "value_text", "is_total",
-             "dataset", "member", "row_number", "fetched_at"],
-            labels={"value_text": "as published", "period_label": "period", "is_total": "published total"},
-            key="country_all",
-        )  # fmt: skip
-        ui.downloads(obs, f"takedowns-{code}-all-figures-{f.span_text}", key="country_all")
+    @functools.cache
+    def obs() -> pd.DataFrame:  # every published figure in the span, read only when a tab shows them
+        return queries.country_observations(handle, code, f.platforms, f.start, f.end)
+
+    sections = {
+        "Over time": lambda: _over_time(series, published),
+        "Who asked": lambda: _breakdown(obs(), "requester", "Requests by requester type"),
+        "Reasons and products": lambda: (_breakdown(obs(), "reason", "Requests by reason"),
+                                         _breakdown(obs(), "product", "Requests by product")),
+        "Outcomes": lambda: _outcomes(obs()),
+        "Notices and orders": lambda: _notices_and_orders(notices, obs(), name),
+        "Government claims": lambda: _claims(claims, name, code),
+        "All figures": lambda: _all_figures(obs(), code, f),
+    }  # fmt: skip
+    # Only the open tab runs (opening another reruns the page), so hidden tabs'
+    # tables and charts are neither built nor sent to the browser.
+    for tab, draw in zip(st.tabs(list(sections), key="country_tab", on_change="rerun"), sections.values()):
+        if tab.open:
+            with tab:
+                draw()
 
     st.divider()
     st.markdown("**The data behind the charts** (one headline figure per platform, period and metric)")
     ui.downloads(series, f"takedowns-{code}-headline-{f.span_text}", key="country_headline")
-    ui.cite(tables.citation(series if not series.empty else obs, f"Figures for {name} ({code}), {f.span_text}"))
+    ui.cite(lambda: tables.citation(series if not series.empty else obs(), f"Figures for {name} ({code}), {f.span_text}"),
+            key="country")  # fmt: skip
+
+
+def _all_figures(obs: pd.DataFrame, code: str, f) -> None:
+    st.caption("Every figure held for this country in the span, exactly as published (finest rows, totals marked).")
+    table = obs.assign(figure=[tables.figure_text(r.value, r.value_low, r.value_high, r.value_text if pd.isna(r.value) else None, r.unit)
+                               for r in obs.itertuples()])  # fmt: skip
+    ui.source_table(
+        table,
+        ["platform", "period_label", "metric", "requester", "product", "reason", "figure", "value_text", "is_total",
+         "dataset", "member", "row_number", "fetched_at"],
+        labels={"value_text": "as published", "period_label": "period", "is_total": "published total"},
+        key="country_all",
+    )  # fmt: skip
+    ui.downloads(obs, f"takedowns-{code}-all-figures-{f.span_text}", key="country_all")
 
 
 def _over_time(series: pd.DataFrame, published: pd.DataFrame) -> None:
@@ -121,8 +131,10 @@ def _over_time(series: pd.DataFrame, published: pd.DataFrame) -> None:
     rest = [m for m in present if m not in MAIN_METRICS]
     _chart_grid(series, published, main)
     if rest:
-        with st.expander(f"More figures ({len(rest)})"):
-            _chart_grid(series, published, rest)
+        box = ui.folded(f"More figures ({len(rest)})", key="country-more-open")
+        if box is not None:
+            with box:
+                _chart_grid(series, published, rest)
 
 
 def _chart_grid(series: pd.DataFrame, published: pd.DataFrame, metrics: list[str]) -> None:
@@ -162,10 +174,12 @@ def _breakdown(obs: pd.DataFrame, dimension: str, title: str) -> None:
     fig = charts.breakdown_chart(aggregated, dimension, f"{chosen[0]}: {tables.metric_label(METRICS.get(chosen[2]), chosen[2])} by {dimension}",
                                  stacked=dimension == "requester")  # fmt: skip
     st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key=f"breakdown-chart-{dimension}")
-    with st.expander(f"Table: {len(aggregated):,} figures by {dimension}"):
-        ui.source_table(aggregated, ["period_label", dimension, "figure", "published_rows", "dataset"],
-                        labels={"period_label": "period", "published_rows": "rows added"}, key=f"breakdown-table-{dimension}")  # fmt: skip
-        ui.downloads(picked, f"breakdown-{dimension}-{chosen[0]}-{chosen[2]}", key=f"breakdown-{dimension}")
+    box = ui.folded(f"Table: {len(aggregated):,} figures by {dimension}", key=f"breakdown-table-open-{dimension}")
+    if box is not None:
+        with box:
+            ui.source_table(aggregated, ["period_label", dimension, "figure", "published_rows", "dataset"],
+                            labels={"period_label": "period", "published_rows": "rows added"}, key=f"breakdown-table-{dimension}")  # fmt: skip
+            ui.downloads(picked, f"breakdown-{dimension}-{chosen[0]}-{chosen[2]}", key=f"breakdown-{dimension}")
 
 
 def _outcomes(obs: pd.DataFrame) -> None:
@@ -183,10 +197,12 @@ def _outcomes(obs: pd.DataFrame) -> None:
     picked = rows[rows.metric == metric]
     st.plotly_chart(charts.shares_chart(picked, METRICS.get(metric, metric), picked.unit.iloc[0]),
                     config=charts.PLOTLY_CONFIG, key="outcome-chart")  # fmt: skip
-    with st.expander(f"Table: {len(picked):,} figures"):
-        ui.source_table(picked, ["platform", "period_label", "requester", "figure", "value_text", "dataset"],
-                        labels={"value_text": "as published", "period_label": "period"}, key="outcome-table")  # fmt: skip
-        ui.downloads(picked, f"shares-{metric}", key="outcomes")
+    box = ui.folded(f"Table: {len(picked):,} figures", key="outcome-table-open")
+    if box is not None:
+        with box:
+            ui.source_table(picked, ["platform", "period_label", "requester", "figure", "value_text", "dataset"],
+                            labels={"value_text": "as published", "period_label": "period"}, key="outcome-table")  # fmt: skip
+            ui.downloads(picked, f"shares-{metric}", key="outcomes")
 
 
 def _notices_and_orders(notices: pd.DataFrame, obs: pd.DataFrame, name: str) -> None:

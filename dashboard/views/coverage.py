@@ -22,7 +22,7 @@ def render() -> None:
     if published.empty and status.empty:
         ui.explain_empty("The database holds no source yet: run `takedowns refresh`.")
         return
-    st.plotly_chart(charts.coverage_timeline(published), config=charts.PLOTLY_CONFIG, key="coverage-chart")
+    st.plotly_chart(charts.coverage_timeline(tables.coverage_bars(published)), config=charts.PLOTLY_CONFIG, key="coverage-chart")
     st.markdown("**Figures per source and year** (· = nothing held for that year)")
     st.dataframe(tables.coverage_by_year(published), key="coverage-grid")
 
@@ -65,7 +65,8 @@ def render() -> None:
         if not unknown.empty:
             st.markdown("**Country names kept without an ISO code**")
             ui.source_table(unknown, ["source", "country_name", "figures", "first_period", "last_period"], key="unknown-table")
-    ui.cite(tables.citation(docs.assign(source_title=docs.source, period_label=None), "Files held in this database"))
+    ui.cite(lambda: tables.citation(docs.assign(source_title=docs.source, period_label=None), "Files held in this database"),
+            key="coverage")  # fmt: skip
 
 
 render()

@@ -92,11 +92,15 @@ def render() -> None:
         },
     )  # fmt: skip
     ui.downloads(rows, f"revisions-{f.span_text}", key="revisions")
+    ui.cite(lambda: _citation(rows), key="revisions")
+
+
+def _citation(rows: pd.DataFrame) -> str:
     old = rows.rename(columns={"old_source_url": "source_url", "old_fetched_at": "fetched_at", "old_document_sha256": "document_sha256"})
     new = rows.rename(columns={"new_source_url": "source_url", "new_fetched_at": "fetched_at", "new_document_sha256": "document_sha256"})
     both = pd.concat([old[["source", "period_label", "source_url", "fetched_at", "document_sha256"]],
                       new[["source", "period_label", "source_url", "fetched_at", "document_sha256"]]])  # fmt: skip
-    ui.cite(tables.citation(both, "Figures revised between editions (earlier and later files)"))
+    return tables.citation(both, "Figures revised between editions (earlier and later files)")
 
 
 render()

@@ -39,17 +39,18 @@ def render() -> None:
     )  # fmt: skip
     urlstate.keep("metric", metric, "requests")
 
-    rows = queries.requests_by_country(handle, metric, f.platforms, f.start, f.end)
-    if rows.empty:
+    # The periods first, then the figures of the one period shown: a page reads
+    # what it draws, however many periods the database holds.
+    periods = queries.headline_periods(handle, metric, f.platforms, f.start, f.end)
+    if periods.empty:
         ui.explain_empty(
             f"No platform published “{tables.metric_label(descriptions.get(metric), metric)}” per country "
             f"for periods within {f.span_text}.",
             _platform_notes(cat, f, metric),
         )
         return
-    periods = rows.drop_duplicates("period_label").sort_values(["period_end", "period_start"], ascending=False)
     period_options = periods.period_label.tolist() + [SUMMED]
-    default_period = tables.default_map_period(cat["periods"][cat["periods"].period_label.isin(periods.period_label)], f.platforms)
+    default_period = tables.default_map_period(periods, f.platforms)
     urlstate.choice("world_period", "period", period_options, default_period or period_options[0])
     period = top[1].selectbox(
         "Period", period_options, key="world_period",
@@ -58,7 +59,12 @@ def render() -> None:
     )  # fmt: skip
     urlstate.keep("period", period, default_period)
     summed = period == SUMMED
-    shown = rows if summed else rows[rows.period_label == period]
+    if summed:
+        shown = queries.requests_by_country(handle, metric, f.platforms, f.start, f.end)
+    else:
+        chosen = periods[periods.period_label == period].iloc[0]
+        rows = queries.requests_by_country(handle, metric, f.platforms, chosen.period_start, chosen.period_end)
+        shown = rows[rows.period_label == period]
     frame = tables.map_frame(shown, summed_range=summed)
     period_text = f"{f.span_text}, added up" if summed else period
     metric_title = tables.metric_label(descriptions.get(metric), metric)
@@ -78,18 +84,16 @@ def render() -> None:
     )  # fmt: skip
 
     reports, groups, opener = st.columns([2, 2, 1.4], gap="large")
+    # One markdown element per list, not per line: each element costs the browser a render.
     with reports:
-        st.markdown("**Reports behind this map**")
-        for line in _coverage_lines(shown, f, summed):
-            st.markdown(f"- {tables.md_escape(line)}")
+        st.markdown("**Reports behind this map**\n\n" + "\n".join(f"- {tables.md_escape(line)}" for line in _coverage_lines(shown, f, summed)))
     with groups:
         pseudo = frame[~frame.is_place.astype(bool)] if not frame.empty else frame
-        st.markdown("**Not drawn: groups and bodies that are not places**")
+        st.markdown("**Not drawn: groups and bodies that are not places**\n\n" + "\n".join(
+            f"- {tables.md_escape(tables.short_pseudo_label(r.country_code))} ({tables.md_escape(r.platforms)}): **{tables.md_escape(r.figure)}**"
+            for r in pseudo.itertuples()))  # fmt: skip
         if pseudo.empty:
             st.caption("None in this view.")
-        for r in pseudo.itertuples():
-            st.markdown(f"- {tables.md_escape(tables.short_pseudo_label(r.country_code))} ({tables.md_escape(r.platforms)}): "
-                        f"**{tables.md_escape(r.figure)}**")  # fmt: skip
     with opener:
         st.markdown("**Open a country's profile**")
         places = frame[frame.is_place.astype(bool)].sort_values("country") if not frame.empty else frame
@@ -107,9 +111,8 @@ def render() -> None:
         table, ["country", "country_code", "figure", "platforms", "periods", "source_title", "fetched_at"],
         labels={"figure": "figure as published", "country_code": "code", "source_title": "report"}, key="world_table",
     )  # fmt: skip
-    behind = tables.with_figure_text(shown)
-    ui.downloads(behind, f"takedowns-{metric}-{period_text}", key="world")
-    ui.cite(tables.citation(behind, f"{metric_title} per country, {period_text}"))
+    ui.downloads(lambda: tables.with_figure_text(shown), f"takedowns-{metric}-{period_text}", key="world", rows=len(shown))
+    ui.cite(lambda: tables.citation(shown, f"{metric_title} per country, {period_text}"), key="world")
 
 
 def _coverage_lines(shown, f, summed: bool) -> list[str]:
