@@ -402,6 +402,9 @@ def gap_notes(series: pd.DataFrame) -> list[str]:
     return notes
 
 
+GAP_RUNS_SHOWN = 12
+
+
 def _runs_text(labels: list[str], group: pd.DataFrame) -> str:
     """Consecutive periods collapsed: 2019-H2–2021-H1, 2023-H1."""
     runs: list[list[str]] = []
@@ -412,7 +415,9 @@ def _runs_text(labels: list[str], group: pd.DataFrame) -> str:
         else:
             runs.append([label])
         previous_end = end
-    return ", ".join(r[0] if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
+    shown = ", ".join(r[0] if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs[:GAP_RUNS_SHOWN])
+    # The chart shows every gap; past a dozen, a list of them is no longer read.
+    return shown + (f" and {len(runs) - GAP_RUNS_SHOWN} more" if len(runs) > GAP_RUNS_SHOWN else "")
 
 
 def change_text(current: float, previous: float) -> str:

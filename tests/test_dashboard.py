@@ -357,6 +357,19 @@ def test_series_gaps_are_not_zeros():
     assert tables.gap_notes(gaps) == ["Google: no report collected for 2020-H1", "Google: not listed in that report for 2019-H2"]
 
 
+def test_gap_notes_stop_listing_after_a_dozen():
+    from dashboard import tables
+
+    years = [y for y in range(1900, 2000, 2)]  # every other year: 49 separate gaps
+    rows = tables.with_figure_text(pd.DataFrame([
+        _headline(period_label=f"{y}-H1", period_start=date(y, 1, 1), period_end=date(y, 6, 30)) for y in years
+    ]))  # fmt: skip
+    gaps = tables.series_with_gaps(rows, pd.DataFrame(columns=["platform", "period_grain", "period_start", "period_end"]))
+    (note,) = tables.gap_notes(gaps)
+    assert note.startswith("Google: no report collected for 1900-H2–1901-H2, 1902-H2–1903-H2")
+    assert note.endswith(f"and {len(years) - 1 - tables.GAP_RUNS_SHOWN} more")
+
+
 def test_compare_marks_derived_years_and_sets_other_grains_aside():
     from dashboard import tables
 
