@@ -22,7 +22,6 @@ import pyarrow.compute as pc
 from .models import METRICS, Observation, ObservationTable, ParseError, Warning
 from .normalize import map_distinct, resolve_country
 
-DIMENSIONS = ("country", "requester", "product", "reason")
 KEY_SEPARATOR = "\x1f"  # joins key parts; never in a published cell that reaches a key
 
 Batch = TypeVar("Batch", list, ObservationTable)
