@@ -34,6 +34,8 @@ PAGES = [
 
 urlstate.begin()
 page = st.navigation(PAGES)
+with st.sidebar:
+    ui.preload_charts()
 handle = ui.require_db()
 if handle is not None:
     filters.sidebar(handle)

@@ -1,14 +1,19 @@
-"""Layout pieces every page uses: downloads, the "cite this" block, source tables, empty states."""
+"""Layout pieces every page uses: charts, downloads, the "cite this" block, source tables, empty states."""
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 
+from dashboard import charts
 from dashboard import db as database
 from dashboard import queries
 from dashboard.db import Database
@@ -38,6 +43,42 @@ def require_db() -> Database | None:
         )
         return None
     return handle
+
+
+# Figures are drawn by the dashboard's own small Plotly bundle (scatter, bar and
+# choropleth: dashboard/static/plotly/build.sh) instead of st.plotly_chart, whose
+# full 4.7 MB Plotly takes this machine's browser over a second to start before
+# the first chart draws. Served from 127.0.0.1 like the map's outlines.
+PLOTLY_BUNDLE = "/app/static/plotly/plotly-takedowns.min.js"
+
+
+@functools.cache
+def _chart_component():
+    script = (Path(__file__).resolve().parent / "chart.js").read_text(encoding="utf-8")
+    # Not style-isolated: Plotly's hover labels and toolbar are styled from the page's head.
+    return st.components.v2.component("takedowns_chart", js=script, isolate_styles=False)
+
+
+def preload_charts() -> None:
+    """Start loading Plotly in the browser now, while the server still runs the page (mount this first)."""
+    _chart_component()(key="plotly-preload", data={"bundle": PLOTLY_BUNDLE, "preload": True}, height=0)
+
+
+def chart(fig: go.Figure, key: str, clickable: bool = False, config: dict = charts.PLOTLY_CONFIG) -> dict | None:
+    """Draw a figure; when clickable, return the clicked point ({"customdata", "location"}) on the run after a click."""
+    result = _chart_component()(
+        key=key,
+        data={
+            "figure": pio.to_json(fig, validate=False),
+            "config": {**config, "responsive": True},
+            "bundle": PLOTLY_BUNDLE,
+            "height": fig.layout.height,
+            "clickable": clickable,
+        },
+        height="content",
+        on_clicked_change=lambda: None,
+    )
+    return result.get("clicked") if clickable else None
 
 
 def _slug(text: str) -> str:

@@ -98,6 +98,26 @@ def test_world_map_draws_offline(server, browser_page):
     print(f"world page ready in {seconds:.1f}s, {drawn} country paths")
 
 
+# The centre of a country's outline on screen (plotly.js binds each path's location code to it as __data__.loc).
+_COUNTRY_CENTRE = """(alpha3) => {
+  const path = [...document.querySelectorAll('.choroplethlayer path')].find(p => p.__data__ && p.__data__.loc === alpha3);
+  const box = path.getBoundingClientRect();
+  return {x: box.x + box.width / 2, y: box.y + box.height / 2};
+}"""
+
+
+def test_clicking_a_country_on_the_map_opens_its_profile(server, browser_page):
+    page = browser_page
+    _open(page, server + "/?period=2023-H1")
+    page.wait_for_function("() => document.querySelectorAll('.choroplethlayer path').length > 80", timeout=30_000)
+    centre = page.evaluate(_COUNTRY_CENTRE, "BRA")  # a compact shape: the middle of its box is inside it
+    page.mouse.click(centre["x"], centre["y"])
+    page.wait_for_url("**/country?country=BR*", timeout=30_000)
+    _settle(page)
+    assert page.get_by_test_id("stHeading").filter(has_text="Brazil").count() >= 1
+    _assert_local(page)
+
+
 def test_every_page_renders_locally(server, browser_page):
     page = browser_page
     for path, name in [("compare?countries=VN&countries=RU&countries=TR", "compare"), ("claims", "claims"),

@@ -51,7 +51,7 @@ def render() -> None:
     youtube = (queries.product_requests(handle, code, "Google", "YouTube", f.start, f.end)
                if "Google" in reporters and about.lower() in ("youtube", "all platforms", "cross border platforms") else None)  # fmt: skip
     reports = tables.reports_for_timeline(series if series is not None else pd.DataFrame(), youtube)
-    st.plotly_chart(charts.claims_timeline(claims, reports, log_counts=log_axis), config=charts.PLOTLY_CONFIG, key="claims-chart")
+    ui.chart(charts.claims_timeline(claims, reports, log_counts=log_axis), key="claims-chart")
     if reports.empty:
         st.caption(f"No figure for {name} in {f.span_text} from {', '.join(reporters) or 'a chosen platform reporting on ' + about} "
                    "to set beside these claims (see Coverage for which reports are held).")

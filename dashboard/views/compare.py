@@ -63,10 +63,8 @@ def render() -> None:
         ui.explain_empty(f"No {GRAINS[grain].lower()} figures of “{metric_title}” for these countries in {f.span_text}.", notes)
         return
 
-    st.plotly_chart(
-        charts.compare_chart(cells, f"{metric_title} per {GRAINS[grain].lower()[:-1]}", "count per period"),
-        config=charts.PLOTLY_CONFIG, key="compare-chart",
-    )  # fmt: skip
+    ui.chart(charts.compare_chart(cells, f"{metric_title} per {GRAINS[grain].lower()[:-1]}", "count per period"),
+             key="compare-chart")
     st.markdown("**Side by side** — each cell: the figure, whether it was published or derived, exact or bounds only")
     grid = tables.compare_grid(cells)
     st.dataframe(grid, key="compare-grid")

@@ -147,10 +147,7 @@ def _chart_grid(series: pd.DataFrame, published: pd.DataFrame, metrics: list[str
         grains = rows.period_grain.unique()
         unit_title = f"{unit} per {tables.GRAIN_NOUN.get(grains[0], 'period')}" if len(grains) == 1 else f"{unit} per period"
         with columns[index % 2]:
-            st.plotly_chart(
-                charts.metric_series(gaps, title, unit_title), config=charts.PLOTLY_CONFIG,
-                key=f"series-{metric}",
-            )  # fmt: skip
+            ui.chart(charts.metric_series(gaps, title, unit_title), key=f"series-{metric}")
             notes = tables.gap_notes(gaps)
             if notes:
                 st.caption("Gaps — " + "; ".join(tables.md_escape(n) for n in notes) + ".")
@@ -173,7 +170,7 @@ def _breakdown(obs: pd.DataFrame, dimension: str, title: str) -> None:
     aggregated = tables.breakdown_series(picked, dimension)
     fig = charts.breakdown_chart(aggregated, dimension, f"{chosen[0]}: {tables.metric_label(METRICS.get(chosen[2]), chosen[2])} by {dimension}",
                                  stacked=dimension == "requester")  # fmt: skip
-    st.plotly_chart(fig, config=charts.PLOTLY_CONFIG, key=f"breakdown-chart-{dimension}")
+    ui.chart(fig, key=f"breakdown-chart-{dimension}")
     box = ui.folded(f"Table: {len(aggregated):,} figures by {dimension}", key=f"breakdown-table-open-{dimension}")
     if box is not None:
         with box:
@@ -195,8 +192,7 @@ def _outcomes(obs: pd.DataFrame) -> None:
     metric = st.selectbox("Share", options, key="outcome-metric",
                           format_func=lambda m: METRICS.get(m, m))  # fmt: skip
     picked = rows[rows.metric == metric]
-    st.plotly_chart(charts.shares_chart(picked, METRICS.get(metric, metric), picked.unit.iloc[0]),
-                    config=charts.PLOTLY_CONFIG, key="outcome-chart")  # fmt: skip
+    ui.chart(charts.shares_chart(picked, METRICS.get(metric, metric), picked.unit.iloc[0]), key="outcome-chart")
     box = ui.folded(f"Table: {len(picked):,} figures", key="outcome-table-open")
     if box is not None:
         with box:

@@ -22,7 +22,7 @@ def render() -> None:
     if published.empty and status.empty:
         ui.explain_empty("The database holds no source yet: run `takedowns refresh`.")
         return
-    st.plotly_chart(charts.coverage_timeline(tables.coverage_bars(published)), config=charts.PLOTLY_CONFIG, key="coverage-chart")
+    ui.chart(charts.coverage_timeline(tables.coverage_bars(published)), key="coverage-chart")
     st.markdown("**Figures per source and year** (· = nothing held for that year)")
     st.dataframe(tables.coverage_by_year(published), key="coverage-grid")
 

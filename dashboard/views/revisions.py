@@ -64,7 +64,7 @@ def render() -> None:
 
     left, right = st.columns([3, 2])
     with left:
-        st.plotly_chart(charts.revisions_scatter(rows), config=charts.PLOTLY_CONFIG, key="revisions-chart")
+        ui.chart(charts.revisions_scatter(rows), key="revisions-chart")
     with right:
         st.markdown("**Editions compared**")
         pairs = rows.groupby(["source", "old_source_url", "old_fetched_at", "new_fetched_at"], dropna=False).size().reset_index(name="figures")

@@ -70,13 +70,9 @@ def render() -> None:
     metric_title = tables.metric_label(descriptions.get(metric), metric)
     top[2].metric("Countries with a figure", f"{int(frame.is_place.sum()):,}" if not frame.empty else "0")
 
-    event = st.plotly_chart(
-        charts.world_map(frame, metric_title, period_text), config=charts.PLOTLY_CONFIG,
-        on_select="rerun", selection_mode="points", key="world_map",
-    )  # fmt: skip
-    points = event.get("selection", {}).get("points", []) if event else []
-    if points and points[0].get("customdata"):
-        urlstate.switch_page("views/country.py", country=points[0]["customdata"][0])
+    clicked = ui.chart(charts.world_map(frame, metric_title, period_text), key="world_map", clickable=True)
+    if clicked and clicked.get("customdata"):
+        urlstate.switch_page("views/country.py", country=clicked["customdata"][0])
     st.caption(
         "Light grey: no figure for this period in the chosen platforms' reports (not listed, or no report held). "
         "Orange: published only as a band such as “<10”; the hover gives its bounds. "
