@@ -31,13 +31,15 @@ export default function ({ parentElement, data, setTriggerValue }) {
   }
   const figure = JSON.parse(data.figure);
   let Plotly = null;
+  let replaced = false; // Streamlit calls this again when the data changes: a late earlier call must not draw
   loadPlotly(data.bundle)
     .then((loaded) => {
+      if (replaced) return;
       Plotly = loaded;
       return Plotly.react(chart, figure.data, figure.layout, data.config);
     })
     .then(() => {
-      if (data.clickable && !chart.dataset.clickable) {
+      if (!replaced && data.clickable && !chart.dataset.clickable) {
         chart.dataset.clickable = "1";
         // What Python gets back: the clicked point's customdata and location (one event per click).
         chart.on("plotly_click", (event) => {
@@ -50,6 +52,7 @@ export default function ({ parentElement, data, setTriggerValue }) {
       chart.textContent = "The chart could not be drawn: " + error.message;
     });
   return () => {
+    replaced = true;
     if (Plotly) Plotly.purge(chart); // also drops the click listener
     delete chart.dataset.clickable;
   };

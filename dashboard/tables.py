@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from urllib.parse import quote
 
 import pandas as pd
+import pyarrow as pa
 
 from scrapers.models import METRICS
 from scrapers.normalize import alpha3, country_label, is_country
@@ -108,6 +109,10 @@ def _month_end(year: int, month: int) -> date:
 
 def _missing(value) -> bool:
     """None, NaN, NaT or NA (a list or other non-scalar is not missing)."""
+    if value is None:
+        return True
+    if type(value) is float:  # the common case, without pandas' per-call overhead
+        return value != value
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):
@@ -174,14 +179,21 @@ def with_figure_text(rows: pd.DataFrame) -> pd.DataFrame:
         rows["figure"] = pd.Series(dtype=str)
         rows["how"] = pd.Series(dtype=str)
         return rows
-    cells = records(rows, ["value", "value_low", "value_high", "banded_as_published", "unit", "banded_rows",
-                           "published_rows", "has_published_total"])  # fmt: skip
-    rows["figure"] = [
-        figure_text(r["value"], r["value_low"], r["value_high"], r["banded_as_published"], r["unit"], r["banded_rows"],
-                    r["published_rows"])
-        for r in cells
-    ]  # fmt: skip
-    rows["how"] = [how_published(r) for r in cells]
+    # Exact figures (nearly all) written column-wise; bands and unknowns through figure_text.
+    values = rows.value.tolist()
+    units = rows.unit.tolist() if "unit" in rows else [None] * len(rows)
+    figures = [None if v is None or v != v else number_text(v) + UNIT_SUFFIX.get(u or "", "") for v, u in zip(values, units)]
+    if any(f is None for f in figures):
+        for i, r in enumerate(records(rows, ["value", "value_low", "value_high", "banded_as_published", "unit",
+                                             "banded_rows", "published_rows"])):  # fmt: skip
+            if figures[i] is None:
+                figures[i] = figure_text(r["value"], r["value_low"], r["value_high"], r["banded_as_published"], r["unit"],
+                                         r["banded_rows"], r["published_rows"])  # fmt: skip
+    rows["figure"] = figures
+    published_rows = rows.published_rows.fillna(1).astype(int) if "published_rows" in rows else pd.Series(1, index=rows.index)
+    total = rows.has_published_total.fillna(False).astype(bool) if "has_published_total" in rows else False
+    rows["how"] = ("sum of " + published_rows.astype(str) + " published rows").where(published_rows > 1, "published figure")
+    rows.loc[total, "how"] = "published total"
     return rows
 
 
@@ -360,23 +372,44 @@ def series_with_gaps(rows: pd.DataFrame, published: pd.DataFrame) -> pd.DataFram
     parts = []
     for (platform, grain), group in rows.groupby(["platform", "period_grain"], sort=True):
         group = group.assign(status="published")
-        have = set(zip(group.period_start.tolist(), group.period_end.tolist()))
-        held = published[(published.platform == platform) & (published.period_grain == grain)]
-        held_periods = set(zip(held.period_start.tolist(), held.period_end.tolist()))
-        metric, unit = group.metric.iloc[0], group.unit.iloc[0]
-        missing = [
-            {
-                "platform": platform, "period_grain": grain, "period_start": start, "period_end": end,
-                "period_label": label_for_period(start, end, grain), "metric": metric, "unit": unit,
-                "value": math.nan, "value_low": math.nan, "value_high": math.nan,
-                "status": "not listed in that report" if (start, end) in held_periods else "no report collected",
-            }
-            for start, end in periods_between(group.period_start.min(), group.period_end.max(), grain)
-            if (start, end) not in have
-        ]  # fmt: skip
-        parts.append(pd.concat([group, pd.DataFrame(missing)], ignore_index=True) if missing else group)
+        expected = periods_between(group.period_start.min(), group.period_end.max(), grain)
+        # Periods as one integer each (start and end days), compared column-wise:
+        # a set of Python dates costs a conversion per cell on long series.
+        have = set(_period_keys(group))
+        missing = [(start, end) for start, end in expected if _period_key(start, end) not in have]
+        if missing:
+            held = published[(published.platform == platform) & (published.period_grain == grain)]
+            held_periods = set(_period_keys(held))
+            metric, unit = group.metric.iloc[0], group.unit.iloc[0]
+            gaps = pd.DataFrame(
+                {
+                    "platform": platform, "period_grain": grain,
+                    "period_start": pd.array([s for s, _ in missing], dtype=group.period_start.dtype),
+                    "period_end": pd.array([e for _, e in missing], dtype=group.period_end.dtype),
+                    "period_label": [label_for_period(s, e, grain) for s, e in missing], "metric": metric, "unit": unit,
+                    "value": math.nan, "value_low": math.nan, "value_high": math.nan,
+                    "status": ["not listed in that report" if _period_key(s, e) in held_periods else "no report collected"
+                               for s, e in missing],
+                }
+            )  # fmt: skip
+            group = pd.concat([group, gaps], ignore_index=True)
+        parts.append(group)
     out = pd.concat(parts, ignore_index=True)
     return out.sort_values(["platform", "period_grain", "period_start"], ignore_index=True)
+
+
+_EPOCH = date(1970, 1, 1)
+
+
+def _period_key(start: date, end: date) -> int:
+    return (start - _EPOCH).days * 1_000_000 + (end - _EPOCH).days
+
+
+def _period_keys(frame: pd.DataFrame):
+    """_period_key of every row, computed on whole columns (through Arrow: pandas converts Arrow dates one by one)."""
+    days = [pa.array(frame[c], type=pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False).astype("int64")
+            for c in ("period_start", "period_end")]  # fmt: skip
+    return (days[0] * 1_000_000 + days[1]).tolist()
 
 
 def label_for_period(start: date, end: date, grain: str) -> str:
@@ -529,21 +562,23 @@ def compare_cells(rows: pd.DataFrame, grain: str) -> tuple[pd.DataFrame, pd.Data
               "value_low", "value_high", "figure", "unit", "banded_as_published", "banded_rows", "published_rows",
               "source_url", "document_ids", "fetched_at", "source_title"]  # fmt: skip
     noun = GRAIN_NOUN.get(grain, grain)
-    cells = []
-    for r in records(rows[rows.period_grain == grain], fields):
-        exact = not _missing(r["value"])
-        cells.append({
-            "period_label": r["period_label"], "period_start": r["period_start"], "period_end": r["period_end"],
-            "country_code": r["country_code"], "country": label(r["country_code"]), "platform": r["platform"],
-            "value": r["value"], "value_low": r["value_low"], "value_high": r["value_high"], "figure": r["figure"],
-            "grain": noun, "exact": exact, "derived": False,
-            "comparability": f"comparable: {noun}, {r['unit']}, " + ("exact" if exact else "bounds only (banded)"),
-            "source_url": r["source_url"], "document_ids": r["document_ids"], "fetched_at": r["fetched_at"],
-            "source_title": r["source_title"],
-        })  # fmt: skip
+    # Figures published at the chosen grain: column by column (thousands of rows on a long span).
+    same = rows[rows.period_grain == grain]
+    exact = same.value.notna()
+    published = pd.DataFrame({
+        "period_label": same.period_label, "period_start": same.period_start, "period_end": same.period_end,
+        "country_code": same.country_code, "country": same.country_code.map(label), "platform": same.platform,
+        "value": same.value, "value_low": same.value_low, "value_high": same.value_high, "figure": same.figure,
+        "grain": noun, "exact": exact, "derived": False,
+        "comparability": ("comparable: " + noun + ", " + same.unit.astype(str) + ", "
+                          + exact.map({True: "exact", False: "bounds only (banded)"})),
+        "source_url": same.source_url, "document_ids": same.document_ids, "fetched_at": same.fetched_at,
+        "source_title": same.source_title,
+    }, columns=columns)  # fmt: skip
+    cells: list[dict] = []
     aside = rows[rows.period_grain != grain]
     if grain == "year":
-        have_year = {(c["country_code"], c["platform"], c["period_start"].year) for c in cells}
+        have_year = set(zip(same.country_code, same.platform, [d.year for d in same.period_start.tolist()]))
         halves: dict[tuple, list[dict]] = {}
         for r in records(rows[rows.period_grain == "half"], fields):
             halves.setdefault((r["country_code"], r["platform"], r["period_start"].year), []).append(r)
@@ -565,7 +600,9 @@ def compare_cells(rows: pd.DataFrame, grain: str) -> tuple[pd.DataFrame, pd.Data
                 "fetched_at": max(fetched) if fetched else pd.NaT, "source_title": _join_titles(r["source_title"] for r in group),
             })  # fmt: skip
         aside = aside[aside.period_grain != "half"]
-    return pd.DataFrame(cells, columns=columns), aside
+    if not cells:
+        return published.reset_index(drop=True), aside
+    return pd.concat([published, pd.DataFrame(cells, columns=columns)], ignore_index=True), aside
 
 
 def compare_grid(cells: pd.DataFrame) -> pd.DataFrame:

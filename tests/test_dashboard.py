@@ -310,6 +310,25 @@ def _headline(**overrides) -> dict:
     return row
 
 
+def test_figure_text_column_wise_equals_row_by_row():
+    from dashboard import tables
+
+    rows = pd.DataFrame([
+        _headline(),
+        _headline(value=25925.5, published_rows=1, has_published_total=True),
+        _headline(value=93.0, unit="percent", published_rows=1),
+        _headline(value=math.nan, value_low=0.0, value_high=9.0, banded_rows=1, published_rows=1, banded_as_published="<10"),
+        _headline(value=math.nan, value_low=10.0, value_high=math.nan, banded_rows=2, published_rows=3),
+        _headline(value=math.nan, value_low=math.nan, value_high=math.nan, published_rows=0),
+    ])  # fmt: skip
+    shown = tables.with_figure_text(rows)
+    expected = [tables.figure_text(r.value, r.value_low, r.value_high, r.banded_as_published, r.unit, r.banded_rows,
+                                   r.published_rows) for r in rows.itertuples()]  # fmt: skip
+    assert shown.figure.tolist() == expected
+    assert shown.how.tolist() == [tables.how_published(r) for r in rows.to_dict("records")]
+    assert shown.figure.tolist()[:3] == ["370", "25,925.5", "93%"]
+
+
 def test_summary_line_gives_change_and_link():
     from dashboard import tables
 
@@ -392,7 +411,10 @@ def test_compare_marks_derived_years_and_sets_other_grains_aside():
     ])  # fmt: skip
     cells, aside = tables.compare_cells(rows, "half")
     assert set(cells.period_label) == {"2023-H1", "2023-H2"} and aside.period_label.tolist() == ["2023"]
-    assert all(c.startswith("comparable: half-year") for c in cells.comparability)
+    assert cells.comparability.tolist() == ["comparable: half-year, count, exact"] * 2
+    assert cells.country.tolist() == ["Vietnam"] * 2 and cells.exact.tolist() == [True, True]
+    banded = rows.assign(value=math.nan, value_low=0.0, value_high=9.0)
+    assert tables.compare_cells(banded, "half")[0].comparability.tolist() == ["comparable: half-year, count, bounds only (banded)"] * 2
     cells, aside = tables.compare_cells(rows, "year")
     derived = cells[cells.derived]
     assert derived.value.tolist() == [787] and "H1+H2" in derived.figure.iloc[0]
