@@ -11,7 +11,8 @@
   chart drawn in headless Chromium (bench/browser.py says exactly what is measured),
   for a browser that has opened the dashboard before; first_chart_first_visit_s(_scaled)
   the same for a browser with nothing cached; first_chart_floor_s a page holding only
-  one small chart, measured the same way (what Streamlit and Plotly cost on this machine)
+  one small chart, measured the same way (what Streamlit and Plotly cost on this machine),
+  drawn as the dashboard draws charts (ui_chart) and with st.plotly_chart
 Targets: no-change refresh < 1 s; google_load_s <= 5 x floor; every query < 50 ms p95
 (full and 100x); every page's first chart within 3 s (full and 100x).
 """

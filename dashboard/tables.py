@@ -183,12 +183,12 @@ def with_figure_text(rows: pd.DataFrame) -> pd.DataFrame:
     values = rows.value.tolist()
     units = rows.unit.tolist() if "unit" in rows else [None] * len(rows)
     figures = [None if v is None or v != v else number_text(v) + UNIT_SUFFIX.get(u or "", "") for v, u in zip(values, units)]
-    if any(f is None for f in figures):
-        for i, r in enumerate(records(rows, ["value", "value_low", "value_high", "banded_as_published", "unit",
-                                             "banded_rows", "published_rows"])):  # fmt: skip
-            if figures[i] is None:
-                figures[i] = figure_text(r["value"], r["value_low"], r["value_high"], r["banded_as_published"], r["unit"],
-                                         r["banded_rows"], r["published_rows"])  # fmt: skip
+    others = [i for i, f in enumerate(figures) if f is None]
+    if others:
+        fields = ["value", "value_low", "value_high", "banded_as_published", "unit", "banded_rows", "published_rows"]
+        for i, r in zip(others, records(rows.iloc[others], fields)):
+            figures[i] = figure_text(r["value"], r["value_low"], r["value_high"], r["banded_as_published"], r["unit"],
+                                     r["banded_rows"], r["published_rows"])  # fmt: skip
     rows["figure"] = figures
     published_rows = rows.published_rows.fillna(1).astype(int) if "published_rows" in rows else pd.Series(1, index=rows.index)
     total = rows.has_published_total.fillna(False).astype(bool) if "has_published_total" in rows else False
