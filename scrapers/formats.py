@@ -245,9 +245,11 @@ def read_csv(
         found = _header_columns(header, where, columns, optional, allow_extra)
         body = [a.slice(header_row + 1) for a in arrays]
         lines = pa.array(range(header_row + 2, header_row + 2 + len(body[0])), pa.int64())
-        # Rows of blanks carry nothing (str.strip decides, as for `rows`).
+        # Rows of blanks carry nothing (str.strip decides, as for `rows`). A
+        # row with a letter or digit is not blank: only the others are asked.
         joined = pc.binary_join_element_wise(*body, "")
-        kept = map_distinct(joined, lambda row: (bool(row.strip()),), [pa.bool_()])[0]
+        undecided = pc.if_else(pc.match_substring_regex(joined, "[0-9A-Za-z]"), "x", joined)
+        kept = map_distinct(undecided, lambda row: (bool(row.strip()),), [pa.bool_()])[0]
         return CsvTable(where, header, found, None, [a.filter(kept) for a in body], lines.filter(kept))
     records = _csv_records(text, where)
     if len(records) <= header_row:

@@ -60,8 +60,18 @@ def _first(mask: pa.Array) -> int | None:
 
 def join_columns(columns: list[pa.Array]) -> pa.Array:
     """One string per row from several columns (nulls as \\x00), for grouping."""
-    parts = [pc.cast(_array(c), pa.string()) for c in columns]
+    parts = [as_text(c) for c in columns]
     return pc.binary_join_element_wise(*parts, KEY_SEPARATOR, null_handling="replace", null_replacement="\x00")
+
+
+def as_text(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column as strings, as pc.cast makes them (nulls stay null)."""
+    array = _array(column)
+    if pa.types.is_string(array.type):
+        return array
+    # Dates: a few dozen periods among many rows, so each is cast once.
+    encoded = array.dictionary_encode()
+    return pc.take(pc.cast(encoded.dictionary, pa.string()), encoded.indices)
 
 
 def _array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -169,9 +179,14 @@ def check_totals(observations: Iterable[Observation] | ObservationTable, platfor
         ]
         these = totals.filter(pc.equal(totals["total_over"], span))
         these = these.append_column("_key", join_columns([these[d] for d in dims]))
+        # Only rows of a dataset and metric these totals have can share a key
+        # with one (names from the parser and the vocabulary: no separator).
+        totalled = rows.filter(
+            pc.and_(pc.is_in(rows["dataset"], pc.unique(these["dataset"])), pc.is_in(rows["metric"], pc.unique(these["metric"])))
+        )
         grouped = (
-            rows.append_column("_key", join_columns([rows[d] for d in dims]))
-            .append_column("_missing", pc.cast(pc.is_null(rows["value"]), pa.int64()))
+            totalled.append_column("_key", join_columns([totalled[d] for d in dims]))
+            .append_column("_missing", pc.cast(pc.is_null(totalled["value"]), pa.int64()))
             .group_by("_key")
             .aggregate([("value", "sum"), ("_missing", "sum"), ("_key", "count")])
         )

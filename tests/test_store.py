@@ -184,6 +184,23 @@ def test_summaries_are_rebuilt_when_figures_change_and_only_then(loaded_db, monk
     assert stale == (0,) and periods[0].year == 2009
 
 
+def test_a_new_schema_rebuilds_the_summaries_even_when_nothing_is_loaded(loaded_db):
+    con = duckdb.connect(str(loaded_db))
+    try:  # as a database an earlier version made, before it had summary_headline
+        con.execute("UPDATE meta SET value = 'an earlier version' WHERE key = 'schema_fingerprint'")
+        con.execute("DROP TABLE summary_headline")
+    finally:
+        con.close()
+    assert pipeline.refresh(loaded_db, ["google"], mirror=shared_path("mirror", "latest"))[0].status == "unchanged"
+    con = duckdb.connect(str(loaded_db), read_only=True)
+    try:
+        rows = con.execute("SELECT count(*) FROM summary_headline").fetchone()[0]
+        stale = con.execute("SELECT count(*) FROM (SELECT * FROM headline EXCEPT ALL SELECT * FROM headline_live)").fetchone()
+    finally:
+        con.close()
+    assert rows > 0 and stale == (0,)
+
+
 def test_a_refresh_removes_what_a_killed_one_left_half_written(loaded_db, shared_dir):
     # SIGKILL between writing a raw file and renaming it leaves `.incoming-*`.
     archive_root = pipeline.archive_for(loaded_db).root
