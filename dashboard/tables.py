@@ -191,7 +191,8 @@ def with_figure_text(rows: pd.DataFrame) -> pd.DataFrame:
                                      r["banded_rows"], r["published_rows"])  # fmt: skip
     rows["figure"] = figures
     published_rows = rows.published_rows.fillna(1).astype(int) if "published_rows" in rows else pd.Series(1, index=rows.index)
-    total = rows.has_published_total.fillna(False).astype(bool) if "has_published_total" in rows else False
+    total = (rows.has_published_total.fillna(False).astype(bool) if "has_published_total" in rows
+             else pd.Series(False, index=rows.index))  # fmt: skip
     rows["how"] = ("sum of " + published_rows.astype(str) + " published rows").where(published_rows > 1, "published figure")
     rows.loc[total, "how"] = "published total"
     return rows
@@ -477,9 +478,10 @@ def summary_lines(series: pd.DataFrame, country: str) -> list[dict]:
     if series.empty:
         return out
     for platform, group in series.groupby("platform", sort=True):
-        metric = next((m for m in SUMMARY_METRICS if m in set(group.metric)), None)
+        held = set(group.metric.unique())
+        metric = next((m for m in SUMMARY_METRICS if m in held), None)
         if metric is None:  # else the first in the vocabulary's order (requests before accounts)
-            metric = next((m for m in METRICS if m in set(group.metric)), sorted(set(group.metric))[0])
+            metric = next((m for m in METRICS if m in held), sorted(held)[0])
         rows = group[group.metric == metric].sort_values(["period_end", "period_start"])
         # The finest grain the platform publishes this metric in, latest period first.
         grain = min(rows.period_grain.unique(), key=lambda g: GRAIN_ORDER.get(g, 9))
@@ -868,26 +870,34 @@ def reporters_for_claims(claim_platform: str, available: list[str]) -> list[str]
 
 
 def reports_for_timeline(series: pd.DataFrame, product_rows: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Platform figures for the claims chart, each named for what it counts and who reported it."""
+    """Platform figures for the claims chart, each named for what it counts and who reported it.
+
+    Worked out column by column: a long span holds thousands of figures.
+    """
     parts = []
     if not series.empty:
         rows = series[series.metric.isin(REPORTED_FOR_CLAIMS)]
-        for r in rows.to_dict("records"):
-            what = metric_label(r.get("metric_description"), r["metric"]).lower()
-            grain = GRAIN_NOUN.get(r["period_grain"], r["period_grain"])
-            figure = figure_text(r["value"], r["value_low"], r["value_high"], r.get("banded_as_published"), r["unit"],
-                                 r.get("banded_rows", 0), r.get("published_rows", 1))  # fmt: skip
-            name = f"{r['platform']}: {what} per {grain}, as reported by {r['platform']}"
-            parts.append(r | {"kind": "count", "series": name,
-                              "hover": f"REPORT: {figure} {what}\n{r['period_label']} ({r['platform']})\n{r.get('source_title') or ''}"})  # fmt: skip
+        if not rows.empty:
+            descriptions = rows["metric_description"] if "metric_description" in rows else pd.Series(None, index=rows.index)
+            what = pd.Series([metric_label(d, m).lower() for d, m in zip(descriptions, rows.metric)], index=rows.index)
+            figure = with_figure_text(rows).figure
+            name = rows.platform + ": " + what + " per " + _grain_nouns(rows) + ", as reported by " + rows.platform
+            titles = rows["source_title"].fillna("") if "source_title" in rows else ""
+            hover = ("REPORT: " + figure + " " + what + "\n" + rows.period_label + " (" + rows.platform + ")\n" + titles)
+            parts.append(rows.assign(kind="count", series=name, hover=hover))
     if product_rows is not None and not product_rows.empty:
-        for r in product_rows.to_dict("records"):
-            figure = figure_text(r["value"], r["value_low"], r["value_high"], None, "count", r.get("banded_rows", 0), r.get("published_rows", 1))
-            what = f"requests naming {r['product']}" if r["metric"] == "requests" else f"items requested on {r['product']}"
-            grain = GRAIN_NOUN.get(r["period_grain"], r["period_grain"])
-            parts.append(r | {"kind": "count", "series": f"{r['platform']}: {what} per {grain}, as reported by {r['platform']}",
-                              "hover": f"REPORT: {figure} {what} (summed over reasons)\n{r['period_label']} ({r['platform']})"})  # fmt: skip
-    return pd.DataFrame(parts)
+        rows = product_rows
+        # As published, in the count unit; bands named only as bands (the sum has no one published text).
+        figure = with_figure_text(rows.assign(unit="count", banded_as_published=None)).figure
+        what = ("requests naming " + rows["product"]).where(rows.metric == "requests", "items requested on " + rows["product"])
+        name = rows.platform + ": " + what + " per " + _grain_nouns(rows) + ", as reported by " + rows.platform
+        hover = "REPORT: " + figure + " " + what + " (summed over reasons)\n" + rows.period_label + " (" + rows.platform + ")"
+        parts.append(rows.assign(kind="count", series=name, hover=hover))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def _grain_nouns(rows: pd.DataFrame) -> pd.Series:
+    return rows.period_grain.map(lambda g: GRAIN_NOUN.get(g, g))
 
 
 SHORT_PSEUDO = {"EU": "European Union", "XW": "Worldwide total", "XO": "Other countries (grouped)",

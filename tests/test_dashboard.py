@@ -506,6 +506,33 @@ def test_claims_timeline_one_panel_per_unit():
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type != "log"
 
 
+def test_reports_for_claims_are_named_for_what_they_count():
+    from dashboard import tables
+
+    series = pd.DataFrame([
+        _headline(),
+        _headline(metric="items_requested", metric_description="Items (URLs, posts, videos…) requested to be removed",
+                  value=math.nan, value_low=0.0, value_high=9.0, banded_rows=1, published_rows=1, banded_as_published="<10"),
+        _headline(metric="pct_items_removed_legal", unit="percent", value=50.0),  # not a count a claim is set beside
+    ])  # fmt: skip
+    products = pd.DataFrame([dict(platform="Google", product="YouTube", metric="requests", period_label="2023-H1",
+                                  period_grain="half", period_start=date(2023, 1, 1), period_end=date(2023, 6, 30),
+                                  value=120.0, value_low=120.0, value_high=120.0, banded_rows=0, published_rows=4)])  # fmt: skip
+    reports = tables.reports_for_timeline(series, products)
+    assert reports.series.tolist() == [
+        "Google: removal requests per half-year, as reported by Google",
+        "Google: items (urls, posts, videos…) requested to be removed per half-year, as reported by Google",
+        "Google: requests naming YouTube per half-year, as reported by Google",
+    ]
+    assert reports.hover.tolist() == [
+        "REPORT: 370 removal requests\n2023-H1 (Google)\nGoogle report",
+        "REPORT: 0–9 (published as <10) items (urls, posts, videos…) requested to be removed\n2023-H1 (Google)\nGoogle report",
+        "REPORT: 120 requests naming YouTube (summed over reasons)\n2023-H1 (Google)",
+    ]
+    assert set(reports.kind) == {"count"} and reports.value.tolist()[0] == 370
+    assert tables.reports_for_timeline(pd.DataFrame()).empty
+
+
 def test_coverage_bars_merge_only_when_too_many_to_draw():
     from dashboard import tables
 

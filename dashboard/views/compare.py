@@ -68,7 +68,8 @@ def render() -> None:
     st.markdown("**Side by side** — each cell: the figure, whether it was published or derived, exact or bounds only")
     grid = tables.compare_grid(cells)
     st.dataframe(grid, key="compare-grid")
-    missing = [labels.get(c, c) for c in chosen if c not in set(cells.country_code)]
+    drawn = set(cells.country_code.unique())
+    missing = [labels.get(c, c) for c in chosen if c not in drawn]
     if missing:
         st.caption(f"No {GRAINS[grain].lower()} figure in this span for: {', '.join(missing)}.")
     if not aside.empty:

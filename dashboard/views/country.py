@@ -126,7 +126,9 @@ def _over_time(series: pd.DataFrame, published: pd.DataFrame) -> None:
         "One chart per figure: requests, items and accounts are never drawn on one axis. A gap in a line is a period "
         "with no figure (not a zero); hover over a point for the figure as published and its report."
     )
-    present = [m for m in METRICS if m in set(series.metric)]
+    # One set, not one per metric: a column of thousands of figures is slow to iterate.
+    held = set(series.metric.unique())
+    present = [m for m in METRICS if m in held]
     main = [m for m in present if m in MAIN_METRICS]
     rest = [m for m in present if m not in MAIN_METRICS]
     _chart_grid(series, published, main)
@@ -188,7 +190,8 @@ def _outcomes(obs: pd.DataFrame) -> None:
         "Shares as the platforms published them (percent of requests or items, or TikTok's removal rate as a fraction "
         "of 1). Each line is one platform and requester type; shares are never added or averaged here."
     )
-    options = [m for m in METRICS if m in set(rows.metric)]
+    held = set(rows.metric.unique())
+    options = [m for m in METRICS if m in held]
     metric = st.selectbox("Share", options, key="outcome-metric",
                           format_func=lambda m: METRICS.get(m, m))  # fmt: skip
     picked = rows[rows.metric == metric]
