@@ -425,8 +425,10 @@ def revisions_scatter(rows: pd.DataFrame) -> go.Figure:
     ]
     fig.add_trace(go.Scatter(x=changed.old_value, y=changed.new_value, mode="markers", name="changed figure",
                              marker=dict(color="#d6336c", size=7, opacity=0.7), hovertext=hover, hoverinfo="text"))  # fmt: skip
-    fig.update_xaxes(title_text="value in the earlier edition", type="log" if top > 1000 else "linear", gridcolor="#e9ecef")
-    fig.update_yaxes(title_text="value in the later edition", type="log" if top > 1000 else "linear", gridcolor="#e9ecef")
+    # On a log axis, ticks at powers of ten only (Plotly would label the 2s and 5s between them too).
+    scale = dict(type="log", dtick=1) if top > 1000 else dict(type="linear")
+    fig.update_xaxes(title_text="value in the earlier edition", gridcolor="#e9ecef", **scale)
+    fig.update_yaxes(title_text="value in the later edition", gridcolor="#e9ecef", **scale)
     _layout(fig, "Old and new values of changed figures", height=420)
     fig.update_layout(legend=dict(orientation="h", y=1.0, yanchor="bottom", x=1, xanchor="right"))
     return fig
