@@ -26,9 +26,10 @@ export default function ({ parentElement, data, setTriggerValue }) {
     chart = document.createElement("div");
     chart.className = "takedowns-chart";
     chart.style.width = "100%";
-    chart.style.minHeight = (data.height || 360) + "px";
     parentElement.appendChild(chart);
   }
+  // The figure's height held before Plotly draws, so the page does not jump when it does.
+  chart.style.minHeight = (data.height || 360) + "px";
   const figure = JSON.parse(data.figure);
   let Plotly = null;
   let replaced = false; // Streamlit calls this again when the data changes: a late earlier call must not draw
