@@ -17,7 +17,7 @@ function loadPlotly(url) {
 
 export default function ({ parentElement, data, setTriggerValue }) {
   if (data.preload) {
-    // Mounted before the page's own code runs: the script loads while the server works.
+    // Mounted with the page's first elements: Plotly loads before any chart needs it.
     loadPlotly(data.bundle).catch(() => {});
     return;
   }

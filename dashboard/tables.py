@@ -182,7 +182,7 @@ def with_figure_text(rows: pd.DataFrame) -> pd.DataFrame:
     # Exact figures (nearly all) written column-wise; bands and unknowns through figure_text.
     values = rows.value.tolist()
     units = rows.unit.tolist() if "unit" in rows else [None] * len(rows)
-    figures = [None if v is None or v != v else number_text(v) + UNIT_SUFFIX.get(u or "", "") for v, u in zip(values, units)]
+    figures = [None if _missing(v) else number_text(v) + UNIT_SUFFIX.get(u or "", "") for v, u in zip(values, units)]
     others = [i for i, f in enumerate(figures) if f is None]
     if others:
         fields = ["value", "value_low", "value_high", "banded_as_published", "unit", "banded_rows", "published_rows"]

@@ -60,7 +60,7 @@ def _chart_component():
 
 
 def preload_charts() -> None:
-    """Start loading Plotly in the browser now, while the server still runs the page (mount this first)."""
+    """Have the browser load Plotly with the page's first elements, before any chart needs it (mount this first)."""
     _chart_component()(key="plotly-preload", data={"bundle": PLOTLY_BUNDLE, "preload": True}, height=0)
 
 
