@@ -12,8 +12,8 @@ paid by the first page measured).
 Two browsers are measured:
 - `returning` (the target): a Chromium profile that has opened every page of
   this dashboard twice before, as anyone who uses it more than once has. Its
-  HTTP cache and compiled-script cache hold Streamlit's and Plotly's scripts
-  (4.7 MB for Plotly alone); on a server restart they stay valid (same files).
+  HTTP cache and compiled-script cache hold Streamlit's scripts and the
+  dashboard's Plotly bundle (1.4 MB); on a server restart they stay valid (same files).
 - `first_visit`: a new profile with nothing cached, the very first visit.
 
 "First chart" is the page's first Plotly chart with its traces drawn (for the
