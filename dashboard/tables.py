@@ -147,8 +147,12 @@ def figure_text(value, low=None, high=None, as_published: str | None = None, uni
 
 def how_published(row) -> str:
     """Whether a headline figure is a published total or a sum of published rows."""
-    rows = int(row.get("published_rows", 1) or 1)
-    if row.get("has_published_total"):
+    return _how(row.get("published_rows", 1), row.get("has_published_total"))
+
+
+def _how(published_rows, has_published_total) -> str:
+    rows = 1 if _missing(published_rows) else int(published_rows or 1)
+    if not _missing(has_published_total) and has_published_total:
         return "published total"
     if rows <= 1:
         return "published figure"
@@ -168,8 +172,12 @@ def records(frame: pd.DataFrame, names: list[str]) -> list[dict]:
     Column by column: iterating rows of Arrow-backed columns converts one cell
     at a time, which dominates pages with thousands of figures.
     """
-    values = [frame[n].tolist() if n in frame.columns else [None] * len(frame) for n in names]
-    return [dict(zip(names, row)) for row in zip(*values)]
+    return [dict(zip(names, row)) for row in zip(*column_lists(frame, names))]
+
+
+def column_lists(frame: pd.DataFrame, names: list[str]) -> list[list]:
+    """The named columns as lists (None where a column is absent), to zip over rows."""
+    return [frame[n].tolist() if n in frame.columns else [None] * len(frame) for n in names]
 
 
 def with_figure_text(rows: pd.DataFrame) -> pd.DataFrame:
@@ -179,22 +187,10 @@ def with_figure_text(rows: pd.DataFrame) -> pd.DataFrame:
         rows["figure"] = pd.Series(dtype=str)
         rows["how"] = pd.Series(dtype=str)
         return rows
-    # Exact figures (nearly all) written column-wise; bands and unknowns through figure_text.
-    values = rows.value.tolist()
-    units = rows.unit.tolist() if "unit" in rows else [None] * len(rows)
-    figures = [None if _missing(v) else number_text(v) + UNIT_SUFFIX.get(u or "", "") for v, u in zip(values, units)]
-    others = [i for i, f in enumerate(figures) if f is None]
-    if others:
-        fields = ["value", "value_low", "value_high", "banded_as_published", "unit", "banded_rows", "published_rows"]
-        for i, r in zip(others, records(rows.iloc[others], fields)):
-            figures[i] = figure_text(r["value"], r["value_low"], r["value_high"], r["banded_as_published"], r["unit"],
-                                     r["banded_rows"], r["published_rows"])  # fmt: skip
-    rows["figure"] = figures
-    published_rows = rows.published_rows.fillna(1).astype(int) if "published_rows" in rows else pd.Series(1, index=rows.index)
-    total = (rows.has_published_total.fillna(False).astype(bool) if "has_published_total" in rows
-             else pd.Series(False, index=rows.index))  # fmt: skip
-    rows["how"] = ("sum of " + published_rows.astype(str) + " published rows").where(published_rows > 1, "published figure")
-    rows.loc[total, "how"] = "published total"
+    # Column lists, not a dict per row: pages with thousands of figures.
+    fields = ["value", "value_low", "value_high", "banded_as_published", "unit", "banded_rows", "published_rows"]
+    rows["figure"] = [figure_text(*cells) for cells in zip(*column_lists(rows, fields))]
+    rows["how"] = [_how(*cells) for cells in zip(*column_lists(rows, ["published_rows", "has_published_total"]))]
     return rows
 
 

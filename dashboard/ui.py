@@ -64,13 +64,13 @@ def preload_charts() -> None:
     _chart_component()(key="plotly-preload", data={"bundle": PLOTLY_BUNDLE, "preload": True}, height=0)
 
 
-def chart(fig: go.Figure, key: str, clickable: bool = False, config: dict = charts.PLOTLY_CONFIG) -> dict | None:
+def chart(fig: go.Figure, key: str, clickable: bool = False) -> dict | None:
     """Draw a figure; when clickable, return the clicked point ({"customdata", "location"}) on the run after a click."""
     result = _chart_component()(
         key=key,
         data={
             "figure": pio.to_json(fig, validate=False),
-            "config": {**config, "responsive": True},
+            "config": {**charts.PLOTLY_CONFIG, "responsive": True},
             "bundle": PLOTLY_BUNDLE,
             "height": fig.layout.height,
             "clickable": clickable,
