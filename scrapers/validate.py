@@ -64,6 +64,24 @@ def join_columns(columns: list[pa.Array]) -> pa.Array:
     return pc.binary_join_element_wise(*parts, KEY_SEPARATOR, null_handling="replace", null_replacement="\x00")
 
 
+def group_ids(columns: list[pa.Array | pa.ChunkedArray]) -> np.ndarray:
+    """One integer per row, equal for two rows exactly when every column is
+    (a null equals a null, never a value): rows grouped without building and
+    hashing a long string per row."""
+    ids = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1  # ids lie in range(span)
+    for column in columns:
+        encoded = _array(column).dictionary_encode()
+        size = len(encoded.dictionary) + 1  # the last code is null
+        codes = pc.fill_null(encoded.indices, size - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+        if span * size >= 2**62:  # renumber densely before the product could overflow
+            _, ids = np.unique(ids, return_inverse=True)
+            span = int(ids.max()) + 1 if len(ids) else 1
+        ids = ids * size + codes
+        span *= size
+    return ids
+
+
 def as_text(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     """A column as strings, as pc.cast makes them (nulls stay null)."""
     array = _array(column)
@@ -78,13 +96,11 @@ def _array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
 
 
-def observation_keys(table: pa.Table, platform: str) -> pa.Array:
-    """A figure's identity as one string per row: dataset, platform, country,
-    period, requester, product, reason, metric."""
-    return join_columns(
-        [table["dataset"], pc.fill_null(table["platform"], platform), country_key_column(table), table["period_start"],
-         table["period_end"], table["requester"], table["product"], table["reason"], table["metric"]]
-    )  # fmt: skip
+def observation_key_columns(table: pa.Table, platform: str) -> list[pa.Array]:
+    """What identifies a figure: dataset, platform, country, period, requester,
+    product, reason, metric."""
+    return [table["dataset"], pc.fill_null(table["platform"], platform), country_key_column(table), table["period_start"],
+            table["period_end"], table["requester"], table["product"], table["reason"], table["metric"]]  # fmt: skip
 
 
 def resolve_countries(observations: Batch, where: str) -> tuple[Batch, list[Warning]]:
@@ -130,17 +146,17 @@ def check_metrics(observations: Iterable[Observation] | ObservationTable, where:
 def dedupe(observations: Batch, platform: str, where: str) -> tuple[Batch, list[Warning]]:
     """Drop exact repeats (reported); a key published twice with two values is an error."""
     table = _table(observations)
-    keys = observation_keys(table, platform).dictionary_encode()
-    counts = np.bincount(keys.indices.to_numpy(zero_copy_only=False), minlength=len(keys.dictionary))
-    repeated = np.flatnonzero(counts[keys.indices.to_numpy(zero_copy_only=False)] > 1)
+    keys = group_ids(observation_key_columns(table, platform))
+    _, key_index, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    repeated = np.flatnonzero(counts[key_index] > 1)
     if not len(repeated):
         return _like(observations, table), []
     # Few rows repeat a key: compare them one by one, in file order.
-    seen: dict[str, Observation] = {}
+    seen: dict[int, Observation] = {}
     warnings: list[Warning] = []
     drop = np.zeros(table.num_rows, dtype=bool)
     rows = ObservationTable(table.take(pa.array(repeated)))
-    for index, key, obs in zip(repeated, keys.take(pa.array(repeated)).to_pylist(), rows):
+    for index, key, obs in zip(repeated, keys[repeated].tolist(), rows):
         prior = seen.get(key)
         if prior is None:
             seen[key] = obs
@@ -178,23 +194,27 @@ def check_totals(observations: Iterable[Observation] | ObservationTable, platfor
             column for dim, column in _DIMENSION_COLUMNS.items() if dim not in spanned
         ]
         these = totals.filter(pc.equal(totals["total_over"], span))
-        these = these.append_column("_key", join_columns([these[d] for d in dims]))
-        # Only rows of a dataset and metric these totals have can share a key
-        # with one (names from the parser and the vocabulary: no separator).
+        # Only rows of a dataset and metric these totals have can share a key with one.
         totalled = rows.filter(
             pc.and_(pc.is_in(rows["dataset"], pc.unique(these["dataset"])), pc.is_in(rows["metric"], pc.unique(these["metric"])))
         )
-        grouped = (
-            totalled.append_column("_key", join_columns([totalled[d] for d in dims]))
-            .append_column("_missing", pc.cast(pc.is_null(totalled["value"]), pa.int64()))
-            .group_by("_key")
-            .aggregate([("value", "sum"), ("_missing", "sum"), ("_key", "count")])
-        )
-        joined = these.join(grouped, "_key", join_type="inner")
+        if not totalled.num_rows:
+            continue
+        # Totals and rows numbered together, so equal keys get equal ids.
+        ids = group_ids([pa.chunked_array(these[d].chunks + totalled[d].chunks, these[d].type) for d in dims])
+        total_ids, row_ids = ids[: these.num_rows], ids[these.num_rows :]
+        keys, row_key = np.unique(row_ids, return_inverse=True)
+        values = _array(totalled["value"])
+        sums = np.bincount(row_key, weights=pc.fill_null(values, 0.0).to_numpy(zero_copy_only=False), minlength=len(keys))
+        banded = np.bincount(row_key, weights=values.is_null().to_numpy(zero_copy_only=False), minlength=len(keys))
+        counts = np.bincount(row_key, minlength=len(keys))
+        at = np.minimum(np.searchsorted(keys, total_ids), len(keys) - 1)  # where each total's key is, if anywhere
+        has_rows = keys[at] == total_ids
         # Banded rows have no exact sum: such totals are not compared.
-        joined = joined.filter(pc.equal(joined["_missing_sum"], 0))
-        off = pc.greater(pc.abs(pc.subtract(joined["value_sum"], joined["value"])), 1e-9)
-        found += joined.filter(off).to_pylist()
+        total_values = these["value"].to_numpy()
+        off = has_rows & (banded[at] == 0) & (np.abs(sums[at] - total_values) > 1e-9)
+        for i in np.flatnonzero(off).tolist():
+            found.append({**these.slice(i, 1).to_pylist()[0], "value_sum": float(sums[at[i]]), "_key_count": int(counts[at[i]])})
     warnings = []
     for t in sorted(found, key=lambda t: t["_index"]):
         warnings.append(

@@ -21,7 +21,7 @@ from scrapers.formats import _csv_records, read_csv, zip_members
 from scrapers.models import ObservationTable, Observation, ParseError, observations_in
 from scrapers.normalize import map_distinct, parse_count, parse_number, parse_number_column
 from scrapers.sources import google
-from scrapers.validate import check_totals, country_key, country_key_column, dedupe, resolve_countries
+from scrapers.validate import check_totals, country_key, country_key_column, dedupe, group_ids, resolve_countries
 from tests.conftest import copy_database, mirror_document
 
 # Cells as reports publish them: numbers, grouped numbers, bands, marks, junk.
@@ -54,6 +54,30 @@ def test_map_distinct_is_a_map(values):
     upper, length = map_distinct(pa.array(values, pa.string()), lambda v: (v.upper(), len(v)), [pa.string(), pa.int64()])
     assert upper.to_pylist() == [v.upper() for v in values]
     assert length.to_pylist() == [len(v) for v in values]
+
+
+# Key parts as they come: text with nulls and empty strings, dates with nulls.
+key_texts = st.one_of(st.none(), st.sampled_from(["", "a", "\x00", "\x1f", "a\x1fb"]), st.text(max_size=3))
+key_dates = st.one_of(st.none(), st.dates(date(2009, 1, 1), date(2009, 1, 5)))
+
+
+@given(st.lists(st.tuples(key_texts, key_dates, key_texts), max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_group_ids_are_equal_exactly_when_rows_are(rows):
+    columns = [pa.array([r[0] for r in rows], pa.string()), pa.array([r[1] for r in rows], pa.date32()),
+               pa.array([r[2] for r in rows], pa.string())]  # fmt: skip
+    ids = group_ids(columns)
+    for i, a in enumerate(rows):
+        for j, b in enumerate(rows):
+            assert (ids[i] == ids[j]) == (a == b), (a, b)
+
+
+def test_group_ids_renumber_before_they_could_overflow():
+    # Nine columns of a thousand distinct values each: 1000**9 ids would not fit in 64 bits.
+    size = 1000
+    columns = [pa.array([str((i * (k + 1)) % size) for i in range(size)] + ["0"], pa.string()) for k in range(9)]
+    ids = group_ids(columns)
+    assert len(set(ids[:size].tolist())) == size and ids[size] == ids[0]
 
 
 def _observation(name, code, **kw) -> Observation:

@@ -117,6 +117,32 @@ def test_reordered_columns_are_found_by_name(tmp_path):
     ]  # fmt: skip
 
 
+def test_bad_cells_fail_naming_line_and_column_first_column_first(tmp_path):
+    name = "google-government-removals/google-government-removal-requests.csv"
+    header, *rows = _real_members()[name].decode().splitlines()[:4]
+    columns = header.split(",")
+
+    def with_cell(row: str, column: str, text: str) -> str:
+        cells = row.split(",")
+        cells[columns.index(column)] = text
+        return ",".join(cells)
+
+    def refused(lines: list[str]) -> str:
+        doc = document_from(_write(tmp_path, _zip_with({name: "\n".join(lines).encode()})), google.URL)
+        with pytest.raises(ParseError) as err:
+            list(google.parse(doc))
+        return str(err.value)
+
+    # A share column's bad cell comes first in the file, but the count column
+    # is read first: its problem is the one named.
+    bad_share = with_cell(rows[0], "% Removed-Legal", "abc")
+    bad_count = with_cell(rows[1], "Number of Requests", "12 apples")
+    assert "line 3: requests:" in refused([header, bad_share, bad_count, rows[2]])
+    assert "line 2: pct_items_removed_legal:" in refused([header, bad_share, rows[1], rows[2]])
+    bad_period = with_cell(rows[2], "Period Ending", "2023-02-30")
+    assert "line 4: bad 'Period Ending' '2023-02-30'" in refused([header, rows[0], rows[1], bad_period])
+
+
 def test_unknown_member_and_truncated_zip_fail_clearly(tmp_path):
     doc = document_from(_write(tmp_path, _zip_with({"google-government-removals/new-table.csv": b"a,b\n"})), google.URL)
     with pytest.raises(ParseError, match="new-table.csv' is not a known table"):

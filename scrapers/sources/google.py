@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -181,40 +182,34 @@ def _observations(table: CsvTable, cells: list[_Cells], dataset: str, member: st
     lines = table.line_numbers()
     period_text = table.column("period_ending")
     start, end, period_error = map_distinct(period_text, _half_year, [pa.date32(), pa.date32(), pa.string()])
-    country = _stripped(table, "country")
-    code = map_distinct(table.column("code"), lambda text: (text.strip() or None,), [pa.string()])[0]
-    parts, warnings = [], []
-    for order, spec in enumerate(cells):
-        numbers = parse_number_column(spec.texts, percent=spec.metric.startswith("pct_"), count=not spec.metric.startswith("pct_"))
-        if (i := numbers.first("error")) is not None:
-            text = spec.texts[i].as_py()
-            raise ParseError(f"{where} line {lines[i]}: {spec.metric}: {numbers.errors[text]}")
-        bad = pc.invert(pc.is_in(numbers.kind, pa.array(["exact", "banded", "unknown", "blank"])))
-        if (i := pc.index(bad, True).as_py()) >= 0:
-            raise ParseError(f"{where} line {lines[i]}: {spec.metric}: unexpected cell {spec.texts[i].as_py()!r}")
-        keep = pc.not_equal(numbers.kind, "blank")  # an empty cell publishes nothing
-        # A bad period only matters on a row that publishes something.
-        if (i := pc.index(pc.and_(keep, pc.is_valid(period_error)), True).as_py()) >= 0:
-            raise ParseError(f"{where} line {lines[i]}: bad 'Period Ending' {period_text[i].as_py()!r}: {period_error[i]}")
-        n = len(lines)
-
-        def column(value, kind=pa.string()):
-            return value if isinstance(value, pa.Array) else pa.repeat(pa.scalar(value, kind), n)
-
-        part = pa.table(
-            {
-                "dataset": column(dataset), "period_start": start, "period_end": end, "metric": column(spec.metric),
-                "value": numbers.value, "value_text": spec.texts, "value_low": numbers.low, "value_high": numbers.high,
-                "country_name": country, "country_code": code, "requester": column(spec.requester),
-                "product": column(spec.product), "reason": column(spec.reason), "is_total": column(spec.is_total, pa.bool_()),
-                "total_over": column(spec.total_over), "member": column(member), "row": lines,
-                "platform": column(None), "_order": column(order, pa.int64()), "_kind": numbers.kind,
-            }
-        ).filter(keep)  # fmt: skip
-        parts.append(part)
+    rows = {"period_start": start, "period_end": end, "country_name": _stripped(table, "country"),
+            "country_code": map_distinct(table.column("code"), lambda text: (text.strip() or None,), [pa.string()])[0],
+            "row": lines, "period_error": period_error}  # fmt: skip
+    # Columns of counts and of shares are read apart (a share may carry a "%"),
+    # each stacked into one long column: a few calls per file, not per column.
+    parts, problems = [], []
+    for percent in (False, True):
+        stacked = [(order, spec) for order, spec in enumerate(cells) if spec.metric.startswith("pct_") == percent]
+        if stacked:
+            part, problem = _stacked_cells(stacked, rows, percent, len(lines))
+            parts.append(part)
+            problems += [problem] if problem else []
+    if problems:  # the first column with a problem, its first kind of problem, its first row
+        _, kind, i, spec, errors = min(problems, key=lambda p: p[:3])
+        text = spec.texts[i].as_py()
+        if kind == 0:
+            raise ParseError(f"{where} line {lines[i]}: {spec.metric}: {errors[text]}")
+        if kind == 1:
+            raise ParseError(f"{where} line {lines[i]}: {spec.metric}: unexpected cell {text!r}")
+        raise ParseError(f"{where} line {lines[i]}: bad 'Period Ending' {period_text[i].as_py()!r}: {period_error[i]}")
     if not parts:
         return
     merged = pa.concat_tables(parts).sort_by([("row", "ascending"), ("_order", "ascending")])
+    n = merged.num_rows
+    merged = (merged.append_column("dataset", pa.repeat(pa.scalar(dataset), n))
+              .append_column("member", pa.repeat(pa.scalar(member), n))
+              .append_column("platform", pa.nulls(n, pa.string())))  # fmt: skip
+    warnings = []
     for row in merged.filter(pc.is_in(merged["_kind"], pa.array(["banded", "unknown"]))).select(
         ["_kind", "metric", "value_text", "country_name", "member", "row"]
     ).to_pylist():
@@ -223,3 +218,49 @@ def _observations(table: CsvTable, cells: list[_Cells], dataset: str, member: st
                                 row["member"], row["row"]))  # fmt: skip
     yield ObservationTable(merged.select(OBSERVATION_SCHEMA.names).cast(OBSERVATION_SCHEMA))
     yield from warnings
+
+
+def _stacked_cells(stacked: list[tuple[int, _Cells]], rows: dict[str, pa.Array], percent: bool, n: int):
+    """The given columns' cells stacked (column after column), read as numbers,
+    blanks dropped; and the first problem, if any, as (column order, kind of
+    problem, row, column, unreadable cells): kinds 0 unreadable, 1 unexpected, 2 bad period."""
+    texts = pa.concat_arrays([spec.texts for _, spec in stacked])
+    numbers = parse_number_column(texts, percent=percent, count=not percent)
+    which = pa.array(np.repeat(np.arange(len(stacked)), n))  # the stacked column of each cell
+
+    def per_column(values: list, kind=pa.string()) -> pa.Array:
+        return pc.take(pa.array(values, kind), which)
+
+    def dimension(name: str) -> pa.Array:
+        values = [getattr(spec, name) for _, spec in stacked]
+        if all(isinstance(v, str) for v in values):
+            return per_column(values)
+        return pa.concat_arrays([v if isinstance(v, pa.Array) else pa.repeat(pa.scalar(v, pa.string()), n) for v in values])
+
+    keep = pc.not_equal(numbers.kind, "blank")  # an empty cell publishes nothing
+    expected = pc.is_in(numbers.kind, pa.array(["exact", "banded", "unknown", "blank"]))
+    tiled = {name: pa.concat_arrays([column] * len(stacked)) for name, column in rows.items()}
+    checks = [
+        pc.equal(numbers.kind, "error"),
+        pc.invert(expected),
+        # A bad period only matters on a row that publishes something.
+        pc.and_(keep, pc.is_valid(tiled["period_error"])),
+    ]
+    problem = None
+    for kind, found in enumerate(checks):
+        if (i := pc.index(found, True).as_py()) >= 0:
+            order, spec = stacked[i // n]
+            candidate = (order, kind, i % n, spec, numbers.errors)
+            problem = candidate if problem is None or candidate[:3] < problem[:3] else problem
+    part = pa.table(
+        {
+            **{name: column for name, column in tiled.items() if name != "period_error"},
+            "metric": per_column([spec.metric for _, spec in stacked]), "value": numbers.value, "value_text": texts,
+            "value_low": numbers.low, "value_high": numbers.high, "requester": dimension("requester"),
+            "product": dimension("product"), "reason": dimension("reason"),
+            "is_total": per_column([spec.is_total for _, spec in stacked], pa.bool_()),
+            "total_over": per_column([spec.total_over for _, spec in stacked]),
+            "_order": per_column([order for order, _ in stacked], pa.int64()), "_kind": numbers.kind,
+        }
+    ).filter(keep)  # fmt: skip
+    return part, problem
