@@ -101,9 +101,8 @@ def make_scaled_copy(db: Path, factor: int = 100) -> Path:
     con.execute("CREATE TEMP TABLE base AS SELECT * FROM observation_rows")
     con.execute(
         """INSERT INTO observation_rows BY NAME
-           SELECT base.* REPLACE (obs_key || '#synthetic' || k AS obs_key,
-                             period_start + to_years(CAST(10 * k AS INTEGER)) AS period_start,
-                             period_end + to_years(CAST(10 * k AS INTEGER)) AS period_end)
+           SELECT base.* REPLACE (period_start + to_years(CAST(10 * k AS INTEGER)) AS period_start,
+                                  period_end + to_years(CAST(10 * k AS INTEGER)) AS period_end)
            FROM base, range(1, ?) t(k)""",
         [factor],
     )

@@ -181,7 +181,7 @@ def ingest(
     if progress:
         progress(spec.slug, "load")
     rows, revisions = store.load_source(con, spec, documents, meta, observations, notices, warnings)
-    store.register_source(con, spec, code_hash)
+    store.set_parser_hash(con, spec.slug, code_hash)  # registered above
     result.status = "loaded"
     result.observations, result.revisions, result.notices, result.warnings = rows, revisions, len(notices), len(warnings)
     result.message = f"{rows} figures" + (f", {len(notices)} notices" if notices else "") + (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime, timezone
 
 import duckdb
 import pyarrow as pa
@@ -17,9 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scrapers import store
 from scrapers.formats import _csv_records, read_csv, zip_members
 from scrapers.models import ObservationTable, Observation, ParseError, observations_in
 from scrapers.normalize import map_distinct, parse_count, parse_number, parse_number_column
+from scrapers.pipeline import checked_figures
 from scrapers.sources import google
 from scrapers.validate import check_totals, country_key, country_key_column, dedupe, group_ids, resolve_countries
 from tests.conftest import copy_database, mirror_document
@@ -164,17 +166,26 @@ def test_every_google_figure_is_the_cell_at_its_member_and_line(edition):
         assert o.country_name in (c.strip() for c in cells)
 
 
-def test_stored_keys_are_what_concat_ws_makes(google_latest_template, tmp_path):
-    # obs_key is built in pyarrow; databases written by earlier versions built it in SQL.
+def test_staged_keys_are_what_concat_ws_makes_of_the_stored_columns(google_latest_template, tmp_path):
+    # A load builds the keys of new figures in pyarrow and those of stored ones in SQL, from the stored columns.
+    document = mirror_document("latest", google.URL)
+    figures, _ = checked_figures(list(google.parse(document)), document.url, google.SPEC.platform)
+    staged = store._observation_rows(
+        google.SPEC.slug, google.SPEC.platform, [(figures, document.document_id)], datetime.now(timezone.utc)
+    )
     db = copy_database(google_latest_template, tmp_path / "data" / "takedowns.duckdb")
     with duckdb.connect(str(db), read_only=True) as con:
-        differing = con.execute(
-            """SELECT count(*) FROM observation_rows WHERE obs_key IS DISTINCT FROM
-               concat_ws(chr(31), source, dataset, platform, country_key, period_start, period_end,
-                         requester, product, reason, metric)"""
-        ).fetchone()[0]
-        total = con.execute("SELECT count(*) FROM observation_rows").fetchone()[0]
-    assert total > 30_000 and differing == 0
+        con.register("staged", staged)
+        only_staged, only_stored, keys, distinct = con.execute(
+            """WITH stored AS (SELECT concat_ws(chr(31), source, dataset, platform, country_key, period_start,
+                                                period_end, requester, product, reason, metric) AS obs_key
+                               FROM observation_rows)
+               SELECT (SELECT count(*) FROM (SELECT obs_key FROM staged EXCEPT ALL SELECT obs_key FROM stored)),
+                      (SELECT count(*) FROM (SELECT obs_key FROM stored EXCEPT ALL SELECT obs_key FROM staged)),
+                      (SELECT count(*) FROM staged), (SELECT count(DISTINCT obs_key) FROM staged)"""
+        ).fetchone()
+    # The database holds exactly the staged figures: each key is one figure's, made the same on both sides.
+    assert keys > 30_000 and distinct == keys and only_staged == only_stored == 0
 
 
 def test_read_csv_still_reads_columns_by_name():

@@ -78,7 +78,10 @@ def figures(db_path: Path, source: str) -> tuple:
     con = duckdb.connect(str(db_path), read_only=True)
     try:
         return con.execute(
-            "SELECT count(*), sum(hash(obs_key, value, value_low, value_high, value_text)) FROM observation_rows WHERE source = ?",
+            """SELECT count(*), sum(hash(concat_ws(chr(31), source, dataset, platform, country_key, period_start,
+                                                   period_end, requester, product, reason, metric),
+                                         value, value_low, value_high, value_text))
+               FROM observation_rows WHERE source = ?""",
             [source],
         ).fetchone()
     finally:
