@@ -113,27 +113,22 @@ VIEWS = [
                 THEN max(value_high) FILTER (WHERE is_total)
                 WHEN count(value_high) = count(*) THEN sum(value_high) END AS value_high,
            count(*) FILTER (WHERE value IS NULL) AS banded_rows,
-           count(*) AS rows, list(DISTINCT document_id) AS document_ids
-    FROM observation_rows
+           count(*) AS rows, list(DISTINCT document_id) AS document_ids, headline_rank
+    FROM observation_rows LEFT JOIN datasets USING (source, dataset)
     WHERE metric IN (SELECT metric FROM metrics WHERE unit = 'count')
-    GROUP BY source, dataset, platform, country_key, period_start, period_end, metric""",
+    -- headline_rank is one per dataset; grouped by, so a filter on it is applied before the aggregation
+    GROUP BY source, dataset, platform, country_key, period_start, period_end, metric, headline_rank""",
     # The headline per platform, country and period: from the source's
     # preferred dataset for that period (Google's historical and current
     # tables overlap in 2019-H1; only one is counted). Materialised into the
     # table `headline` after every load (see refresh_derived) so the
     # dashboard's most common question does not re-aggregate every figure.
     """CREATE OR REPLACE VIEW headline_live AS
-    SELECT t.* EXCLUDE (rank_in_period), s.title AS source_title, s.homepage AS source_homepage
-    FROM (
-        SELECT t.*, d.headline_rank,
-               rank() OVER (PARTITION BY t.source, t.platform, t.country_key, t.period_start, t.period_end, t.metric
-                            ORDER BY d.headline_rank) AS rank_in_period
-        FROM dataset_totals t JOIN datasets d USING (source, dataset)
-        WHERE d.headline_rank IS NOT NULL
-          -- said again as a semi-join so DuckDB filters before it aggregates (twice as fast)
-          AND (t.source, t.dataset) IN (SELECT source, dataset FROM datasets WHERE headline_rank IS NOT NULL)
-    ) t JOIN sources s ON s.slug = t.source
-    WHERE rank_in_period = 1""",
+    SELECT t.*, s.title AS source_title, s.homepage AS source_homepage
+    FROM dataset_totals t JOIN sources s ON s.slug = t.source
+    WHERE t.headline_rank IS NOT NULL
+    QUALIFY rank() OVER (PARTITION BY t.source, t.platform, t.country_key, t.period_start, t.period_end, t.metric
+                         ORDER BY t.headline_rank) = 1""",
     """CREATE OR REPLACE VIEW notices AS
     SELECT n.*, d.url AS fetched_url, d.fetched_at, d.sha256 AS document_sha256
     FROM notice_rows n JOIN documents d USING (document_id)""",
@@ -617,7 +612,11 @@ def load_source(
                          LEFT JOIN (SELECT rowid, *,
                                            concat_ws(chr(31), source, dataset, platform, country_key, period_start,
                                                      period_end, requester, product, reason, metric) AS obs_key
-                                    FROM observation_rows WHERE source = ?) o ON o.obs_key = s.obs_key
+                                    FROM observation_rows
+                                    -- only rows that can share a key: same dataset and period
+                                    WHERE source = ? AND (dataset, period_start, period_end) IN
+                                          (SELECT DISTINCT dataset, period_start, period_end FROM staged)) o
+                              ON o.obs_key = s.obs_key
                          LEFT JOIN documents sd ON sd.document_id = s.document_id
                          LEFT JOIN documents od ON od.document_id = o.document_id)""",
                 [spec.slug],
