@@ -258,8 +258,9 @@ def writable_copy(db_path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
             con = _connect_private(tmp)
             ensure_schema(con, summaries=False)
             yield con
-            if summary_inputs(con) != _meta(con, "summaries_of"):
-                refresh_derived(con)
+            inputs = summary_inputs(con)
+            if inputs != _meta(con, "summaries_of"):
+                refresh_derived(con, inputs)
             con.execute("CHECKPOINT")
             con.close()
             with open(tmp, "rb+") as fh:
@@ -370,23 +371,24 @@ DERIVED: tuple[str, ...] = (
 )
 
 
-def refresh_derived(con: duckdb.DuckDBPyConnection) -> None:
+def refresh_derived(con: duckdb.DuckDBPyConnection, inputs: str | None = None) -> None:
     """Rebuild the cached summaries, all in one transaction (one commit instead
-    of one per table)."""
+    of one per table). `inputs`: summary_inputs(con), if the caller has it."""
     con.execute("BEGIN TRANSACTION")
     try:
-        _rebuild_derived(con)
+        _rebuild_derived(con, inputs)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
 
 
-def _rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
+def _rebuild_derived(con: duckdb.DuckDBPyConnection, inputs: str | None = None) -> None:
     """The statements of refresh_derived, in the caller's transaction (`headline` first: others read it)."""
     for statement in DERIVED:
         con.execute(statement)
-    con.execute("INSERT OR REPLACE INTO meta VALUES ('summaries_of', ?)", [summary_inputs(con)])
+    # The summaries read only what summary_inputs hashes, never change it.
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('summaries_of', ?)", [inputs or summary_inputs(con)])
 
 
 # What the summaries are computed from, in one string: a refresh in which

@@ -169,7 +169,7 @@ def test_disk_full_in_archive_fails_the_source_cleanly(loaded_db, monkeypatch, t
 def test_summaries_are_rebuilt_when_figures_change_and_only_then(loaded_db, monkeypatch):
     rebuilt = []
     real = store.refresh_derived
-    monkeypatch.setattr(store, "refresh_derived", lambda con: rebuilt.append(1) or real(con))
+    monkeypatch.setattr(store, "refresh_derived", lambda con, *inputs: rebuilt.append(1) or real(con, *inputs))
     assert pipeline.refresh(loaded_db, ["google"], mirror=shared_path("mirror", "latest"))[0].status == "unchanged"
     assert rebuilt == []  # nothing new: the summaries still describe the figures
     result = pipeline.refresh(loaded_db, ["google"], mirror=shared_path("mirror", "previous"))[0]
