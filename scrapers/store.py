@@ -113,7 +113,11 @@ VIEWS = [
                 THEN max(value_high) FILTER (WHERE is_total)
                 WHEN count(value_high) = count(*) THEN sum(value_high) END AS value_high,
            count(*) FILTER (WHERE value IS NULL) AS banded_rows,
-           count(*) AS rows, list(DISTINCT document_id) AS document_ids, headline_rank
+           count(*) AS rows, list(DISTINCT document_id) AS document_ids, headline_rank,
+           coalesce(bool_or(is_total), false) AS has_published_total,
+           -- the bands as published ('<10, ?'), NULL when no row is banded
+           NULLIF(array_to_string(list_sort(list_distinct(list(value_text) FILTER (WHERE value IS NULL))), ', '), '')
+               AS banded_as_published
     FROM observation_rows LEFT JOIN datasets USING (source, dataset)
     WHERE metric IN (SELECT metric FROM metrics WHERE unit = 'count')
     -- headline_rank is one per dataset; grouped by, so a filter on it is applied before the aggregation
@@ -316,10 +320,10 @@ DERIVED: tuple[str, ...] = (
         SELECT period_label, period_start, period_end, period_grain,
                string_agg(DISTINCT platform, ', ' ORDER BY platform) AS platforms
         FROM summary_periods GROUP BY ALL ORDER BY period_start, period_end""",
-    # The headline with what the dashboard shows beside each figure (files, hashes,
-    # published total or sum, bands as published), so a page reads rows instead of
-    # joining every published figure. Sorted so that a question naming a metric or
-    # a country reads few stretches of the table.
+    # The headline with what the dashboard shows beside each figure (files and
+    # hashes), so a page reads rows instead of joining every published figure.
+    # Sorted so that a question naming a metric or a country reads few
+    # stretches of the table.
     """CREATE OR REPLACE TABLE summary_headline AS
         WITH files AS (  -- per distinct set of documents (a few dozen), not per figure
           SELECT ids, string_agg(DISTINCT d.url, ' ' ORDER BY d.url) AS source_url,
@@ -328,28 +332,16 @@ DERIVED: tuple[str, ...] = (
           FROM (SELECT ids, unnest(ids) AS document_id FROM (SELECT DISTINCT document_ids AS ids FROM headline))
           JOIN documents d USING (document_id)
           GROUP BY ids
-        ),
-        -- Only total rows and banded rows matter here: far fewer than all rows to group.
-        totals AS (
-          SELECT DISTINCT source, dataset, platform, country_key, period_start, period_end, metric
-          FROM observation_rows WHERE is_total
-        ),
-        bands AS (
-          SELECT source, dataset, platform, country_key, period_start, period_end, metric,
-                 string_agg(DISTINCT value_text, ', ' ORDER BY value_text) AS banded_as_published
-          FROM observation_rows WHERE value IS NULL GROUP BY ALL
         )
         SELECT h.platform, h.country_code, h.country_name, h.period_label, h.period_grain,
                h.period_start, h.period_end, h.metric, m.unit, m.description AS metric_description,
                h.value, h.value_low, h.value_high, h.banded_rows, h.rows AS published_rows,
-               t.source IS NOT NULL AS has_published_total, b.banded_as_published,
+               h.has_published_total, h.banded_as_published,
                h.source, h.source_title, h.source_homepage, h.dataset,
                f.source_url, array_to_string(list_sort(h.document_ids), ' ') AS document_ids,
                f.document_sha256, f.fetched_at
         FROM headline h
         JOIN files f ON f.ids = h.document_ids
-        LEFT JOIN totals t USING (source, dataset, platform, country_key, period_start, period_end, metric)
-        LEFT JOIN bands b USING (source, dataset, platform, country_key, period_start, period_end, metric)
         LEFT JOIN metrics m USING (metric)
         ORDER BY h.metric, h.country_code, h.period_start, h.platform, h.period_end""",
     # Per metric and platform, the periods it has headline figures for (the map's period choices).
