@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 import functools
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pyarrow import csv as pa_csv
@@ -244,12 +245,14 @@ def read_csv(
         header = [a[header_row].as_py() for a in arrays]
         found = _header_columns(header, where, columns, optional, allow_extra)
         body = [a.slice(header_row + 1) for a in arrays]
-        lines = pa.array(range(header_row + 2, header_row + 2 + len(body[0])), pa.int64())
+        lines = pa.array(np.arange(header_row + 2, header_row + 2 + len(body[0]), dtype=np.int64))
         # Rows of blanks carry nothing (str.strip decides, as for `rows`). A
         # row with a letter or digit is not blank: only the others are asked.
         joined = pc.binary_join_element_wise(*body, "")
         undecided = pc.if_else(pc.match_substring_regex(joined, "[0-9A-Za-z]"), "x", joined)
         kept = map_distinct(undecided, lambda row: (bool(row.strip()),), [pa.bool_()])[0]
+        if pc.all(kept).as_py():  # no blank row (the usual case): nothing to filter
+            return CsvTable(where, header, found, None, body, lines)
         return CsvTable(where, header, found, None, [a.filter(kept) for a in body], lines.filter(kept))
     records = _csv_records(text, where)
     if len(records) <= header_row:

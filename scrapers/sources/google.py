@@ -224,43 +224,48 @@ def _stacked_cells(stacked: list[tuple[int, _Cells]], rows: dict[str, pa.Array],
     """The given columns' cells stacked (column after column), read as numbers,
     blanks dropped; and the first problem, if any, as (column order, kind of
     problem, row, column, unreadable cells): kinds 0 unreadable, 1 unexpected, 2 bad period."""
-    texts = pa.concat_arrays([spec.texts for _, spec in stacked])
-    numbers = parse_number_column(texts, percent=percent, count=not percent)
-    which = pa.array(np.repeat(np.arange(len(stacked)), n))  # the stacked column of each cell
+    texts = pa.concat_arrays([spec.texts for _, spec in stacked]).dictionary_encode()
+    # Each distinct cell read once; then only the cells that publish something
+    # (not blank) are gathered, column by column.
+    numbers = parse_number_column(texts.dictionary, percent=percent, count=not percent)
+    published = pc.take(pc.not_equal(numbers.kind, "blank"), texts.indices).to_numpy(zero_copy_only=False)
+    cells = np.flatnonzero(published)  # positions in the stacked column, in order
+    codes = pc.take(texts.indices, cells)
+    at_row, of_column = pa.array(cells % max(n, 1)), pa.array(cells // max(n, 1))
 
     def per_column(values: list, kind=pa.string()) -> pa.Array:
-        return pc.take(pa.array(values, kind), which)
+        return pc.take(pa.array(values, kind), of_column)
 
     def dimension(name: str) -> pa.Array:
         values = [getattr(spec, name) for _, spec in stacked]
         if all(isinstance(v, str) for v in values):
             return per_column(values)
-        return pa.concat_arrays([v if isinstance(v, pa.Array) else pa.repeat(pa.scalar(v, pa.string()), n) for v in values])
+        every = [v if isinstance(v, pa.Array) else pa.repeat(pa.scalar(v, pa.string()), n) for v in values]
+        return pc.take(pa.concat_arrays(every), cells)
 
-    keep = pc.not_equal(numbers.kind, "blank")  # an empty cell publishes nothing
-    expected = pc.is_in(numbers.kind, pa.array(["exact", "banded", "unknown", "blank"]))
-    tiled = {name: pa.concat_arrays([column] * len(stacked)) for name, column in rows.items()}
+    kind = pc.take(numbers.kind, codes)
     checks = [
-        pc.equal(numbers.kind, "error"),
-        pc.invert(expected),
+        pc.equal(kind, "error"),
+        pc.invert(pc.is_in(kind, pa.array(["exact", "banded", "unknown"]))),
         # A bad period only matters on a row that publishes something.
-        pc.and_(keep, pc.is_valid(tiled["period_error"])),
+        pc.is_valid(pc.take(rows["period_error"], at_row)),
     ]
     problem = None
-    for kind, found in enumerate(checks):
+    for problem_kind, found in enumerate(checks):
         if (i := pc.index(found, True).as_py()) >= 0:
-            order, spec = stacked[i // n]
-            candidate = (order, kind, i % n, spec, numbers.errors)
+            order, spec = stacked[cells[i] // n]
+            candidate = (order, problem_kind, int(cells[i] % n), spec, numbers.errors)
             problem = candidate if problem is None or candidate[:3] < problem[:3] else problem
     part = pa.table(
         {
-            **{name: column for name, column in tiled.items() if name != "period_error"},
-            "metric": per_column([spec.metric for _, spec in stacked]), "value": numbers.value, "value_text": texts,
-            "value_low": numbers.low, "value_high": numbers.high, "requester": dimension("requester"),
+            **{name: pc.take(column, at_row) for name, column in rows.items() if name != "period_error"},
+            "metric": per_column([spec.metric for _, spec in stacked]), "value": pc.take(numbers.value, codes),
+            "value_text": pc.take(texts.dictionary, codes), "value_low": pc.take(numbers.low, codes),
+            "value_high": pc.take(numbers.high, codes), "requester": dimension("requester"),
             "product": dimension("product"), "reason": dimension("reason"),
             "is_total": per_column([spec.is_total for _, spec in stacked], pa.bool_()),
             "total_over": per_column([spec.total_over for _, spec in stacked]),
-            "_order": per_column([order for order, _ in stacked], pa.int64()), "_kind": numbers.kind,
+            "_order": per_column([order for order, _ in stacked], pa.int64()), "_kind": kind,
         }
-    ).filter(keep)  # fmt: skip
+    )  # fmt: skip
     return part, problem
