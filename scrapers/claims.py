@@ -63,7 +63,12 @@ def read_claims(text: str | None = None) -> list[dict]:
 
 
 def load(con) -> int:
-    """Replace the claims table with the shipped CSV (cheap: a few dozen rows)."""
-    claims = read_claims()
-    con.execute("DELETE FROM claims")
-    return store.insert_rows(con, "claims", [list(c.values()) for c in claims])
+    """Replace the claims table with the shipped CSV (a few dozen rows), unless it holds them already."""
+    rows = [list(c.values()) for c in read_claims()]
+
+    def write() -> None:
+        con.execute("DELETE FROM claims")
+        store.insert_rows(con, "claims", rows)
+
+    store.replace_unless_same(con, "claims", rows, write)
+    return len(rows)

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from .models import METRIC_UNITS, METRICS, Document, Notice, ObservationTable, SourceSpec, Warning
 from .normalize import map_distinct, period_grain, period_label
-from .validate import KEY_SEPARATOR, as_text, join_columns, country_key_column
+from .validate import as_text, country_key_column, group_ids
 
 SCHEMA_VERSION = "1"
 
@@ -405,6 +405,18 @@ def _meta(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
     return row[0] if row else None
 
 
+def replace_unless_same(con: duckdb.DuckDBPyConnection, key: str, rows: object, write) -> bool:
+    """Call write() unless the rows it writes are those written last time
+    under key (a digest in `meta`): most refreshes find the source specs
+    and the curated claims unchanged, and rewriting them costs commits."""
+    digest = hashlib.sha256(repr(rows).encode()).hexdigest()
+    if _meta(con, key) == digest:
+        return False
+    write()
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, digest])
+    return True
+
+
 def connect_readonly(db_path: str | Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(db_path), read_only=True)
 
@@ -417,17 +429,23 @@ def connect_readonly(db_path: str | Path) -> duckdb.DuckDBPyConnection:
 def register_source(con: duckdb.DuckDBPyConnection, spec: SourceSpec) -> None:
     """Record a source and its datasets as its spec says; its parser_hash is
     kept (set_parser_hash sets it once its files are loaded)."""
-    con.execute(
-        """INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)
-           ON CONFLICT (slug) DO UPDATE SET platform = excluded.platform, title = excluded.title,
-             cadence = excluded.cadence, homepage = excluded.homepage, urls = excluded.urls,
-             notes = excluded.notes, import_only = excluded.import_only""",
-        [spec.slug, spec.platform, spec.title, spec.cadence, spec.homepage, list(spec.urls), spec.notes,
-         spec.import_only],
-    )  # fmt: skip
-    con.execute("DELETE FROM datasets WHERE source = ?", [spec.slug])
+    source = [spec.slug, spec.platform, spec.title, spec.cadence, spec.homepage, list(spec.urls), spec.notes,
+              spec.import_only]  # fmt: skip
     ranks = {name: i for i, name in enumerate(spec.headline_datasets)}
-    insert_rows(con, "datasets", [(spec.slug, name, desc, ranks.get(name)) for name, desc in spec.datasets.items()])
+    datasets = [(spec.slug, name, desc, ranks.get(name)) for name, desc in spec.datasets.items()]
+
+    def write() -> None:
+        con.execute(
+            """INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)
+               ON CONFLICT (slug) DO UPDATE SET platform = excluded.platform, title = excluded.title,
+                 cadence = excluded.cadence, homepage = excluded.homepage, urls = excluded.urls,
+                 notes = excluded.notes, import_only = excluded.import_only""",
+            source,
+        )
+        con.execute("DELETE FROM datasets WHERE source = ?", [spec.slug])
+        insert_rows(con, "datasets", datasets)
+
+    replace_unless_same(con, f"registered:{spec.slug}", (source, datasets), write)
 
 
 def set_parser_hash(con: duckdb.DuckDBPyConnection, slug: str, parser_hash: str) -> None:
@@ -485,28 +503,37 @@ def record_run(con: duckdb.DuckDBPyConnection, slug: str, started: datetime, res
 # --------------------------------------------------------------------------
 
 
-def _observation_rows(slug: str, platform: str, observations: list[tuple[ObservationTable, str]], loaded_at) -> pa.Table:
-    """Parsed figures (one table per document): each figure's key (`obs_key`),
-    then the columns of `observation_rows` in their order."""
+def _observation_rows(
+    slug: str, platform: str, observations: list[tuple[ObservationTable, str]], loaded_at, *, with_keys: bool
+) -> pa.Table:
+    """Parsed figures (one table per document) in the column order of
+    `observation_rows`, after each figure's key (`obs_key`) when with_keys
+    (a load over held figures matches them by key; a first load need not)."""
     parts = [
         batch.table.append_column("document_id", pa.repeat(pa.scalar(doc_id), len(batch)))
         for batch, doc_id in observations
     ]
-    table = pa.concat_tables(parts).combine_chunks()
-    spans = join_columns([table["period_start"], table["period_end"]])
-    label, grain = map_distinct(spans, _span_label, [pa.string(), pa.string()])
+    table = pa.concat_tables(parts)
+    # Each distinct period labelled once (a few dozen among many rows).
+    spans = group_ids([table["period_start"], table["period_end"]])
+    _, first, span_index = np.unique(spans, return_index=True, return_inverse=True)
+    labels = [_span_label(table["period_start"][i].as_py(), table["period_end"][i].as_py()) for i in first.tolist()]
+    span_index = pa.array(span_index)
+    label = pc.take(pa.array([lab for lab, _ in labels], pa.string()), span_index)
+    grain = pc.take(pa.array([gr for _, gr in labels], pa.string()), span_index)
     n = table.num_rows
     source = pa.repeat(pa.scalar(slug), n)
     platform_column = pc.fill_null(table["platform"], platform)
     country = country_key_column(table)
-    # A figure's identity as one comparable string, NULL parts skipped (as
-    # DuckDB's concat_ws(chr(31), ...) would make it; tests hold them equal).
-    key_parts = [source, table["dataset"], platform_column, country, table["period_start"], table["period_end"],
-                 table["requester"], table["product"], table["reason"], table["metric"]]  # fmt: skip
-    obs_key = pc.binary_join_element_wise(*(as_text(p) for p in key_parts), "\x1f", null_handling="skip")
-    return pa.table(
+    columns = {}
+    if with_keys:
+        # A figure's identity as one comparable string, NULL parts skipped (as
+        # DuckDB's concat_ws(chr(31), ...) makes it; tests hold them equal).
+        key_parts = [source, table["dataset"], platform_column, country, table["period_start"], table["period_end"],
+                     table["requester"], table["product"], table["reason"], table["metric"]]  # fmt: skip
+        columns["obs_key"] = pc.binary_join_element_wise(*(as_text(p) for p in key_parts), "\x1f", null_handling="skip")
+    columns.update(
         {
-            "obs_key": obs_key,
             "source": source,
             "dataset": table["dataset"],
             "platform": platform_column,
@@ -533,10 +560,10 @@ def _observation_rows(slug: str, platform: str, observations: list[tuple[Observa
             "loaded_at": pa.repeat(pa.scalar(loaded_at, pa.timestamp("us", tz="UTC")), n),
         }
     )
+    return pa.table(columns)
 
 
-def _span_label(span: str) -> tuple[str, str]:
-    start, end = (date.fromisoformat(part) for part in span.split(KEY_SEPARATOR))
+def _span_label(start: date, end: date) -> tuple[str, str]:
     return period_label(start, end), period_grain(start, end)
 
 
@@ -574,12 +601,12 @@ def load_source(
             )
         revisions, held = 0, 0
         if figures:  # a notices-only source has no figures to stage
-            staged = _observation_rows(spec.slug, spec.platform, observations, now)
+            held = con.execute("SELECT count(*) FROM observation_rows WHERE source = ?", [spec.slug]).fetchall()[0][0]
+            staged = _observation_rows(spec.slug, spec.platform, observations, now, with_keys=held > 0)
             # Each figure's place in the parse: how `pairs` below names a staged
             # figure, and the order new rows are stored in (as into an empty
             # table) whatever order a join gives them in.
             con.register("staged", staged.append_column("parse_order", pa.array(np.arange(len(staged)))))
-            held = con.execute("SELECT count(*) FROM observation_rows WHERE source = ?", [spec.slug]).fetchone()[0]
         if figures and held:
             # Each staged figure (its parse_order, document and values) with the
             # held row of the same key, if any: its rowid (stable until the
@@ -697,7 +724,7 @@ def load_source(
             )
             con.execute("DROP TABLE pairs")
         elif figures:  # nothing of this source held yet: no revisions possible
-            con.execute("INSERT INTO observation_rows SELECT * EXCLUDE (obs_key, parse_order) FROM staged")
+            con.execute("INSERT INTO observation_rows SELECT * EXCLUDE (parse_order) FROM staged")
         if figures:
             con.unregister("staged")
 

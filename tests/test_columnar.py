@@ -171,7 +171,8 @@ def test_staged_keys_are_what_concat_ws_makes_of_the_stored_columns(google_lates
     document = mirror_document("latest", google.URL)
     figures, _ = checked_figures(list(google.parse(document)), document.url, google.SPEC.platform)
     staged = store._observation_rows(
-        google.SPEC.slug, google.SPEC.platform, [(figures, document.document_id)], datetime.now(timezone.utc)
+        google.SPEC.slug, google.SPEC.platform, [(figures, document.document_id)], datetime.now(timezone.utc),
+        with_keys=True,
     )
     db = copy_database(google_latest_template, tmp_path / "data" / "takedowns.duckdb")
     with duckdb.connect(str(db), read_only=True) as con:

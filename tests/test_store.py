@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import os
 import shutil
@@ -182,6 +183,23 @@ def test_summaries_are_rebuilt_when_figures_change_and_only_then(loaded_db, monk
     finally:
         con.close()
     assert stale == (0,) and periods[0].year == 2009
+
+
+def test_specs_and_claims_are_rewritten_only_when_they_change(loaded_db, monkeypatch):
+    writes = []
+    real = store.insert_rows
+    monkeypatch.setattr(store, "insert_rows", lambda con, table, rows: writes.append(table) or real(con, table, rows))
+    assert pipeline.refresh(loaded_db, ["google"], mirror=shared_path("mirror", "latest"))[0].status == "unchanged"
+    assert writes == []  # the same spec and the same claims: nothing rewritten
+    # A spec that says something new is written again, datasets and all.
+    reworded = dataclasses.replace(google.SPEC, datasets={**google.SPEC.datasets, "removal-requests": "Requests, reworded"})
+    monkeypatch.setitem(pipeline.SOURCES, "google", types.SimpleNamespace(**{**vars(google), "SPEC": reworded}))
+    pipeline.refresh(loaded_db, ["google"], mirror=shared_path("mirror", "latest"))
+    assert writes[0] == "datasets" and "claims" not in writes
+    with duckdb.connect(str(loaded_db), read_only=True) as con:
+        assert con.execute("SELECT description FROM datasets WHERE dataset = 'removal-requests'").fetchone() == (
+            "Requests, reworded",
+        )
 
 
 def test_a_new_schema_rebuilds_the_summaries_even_when_nothing_is_loaded(loaded_db):

@@ -182,7 +182,7 @@ def _observations(table: CsvTable, cells: list[_Cells], dataset: str, member: st
     lines = table.line_numbers()
     period_text = table.column("period_ending")
     start, end, period_error = map_distinct(period_text, _half_year, [pa.date32(), pa.date32(), pa.string()])
-    rows = {"period_start": start, "period_end": end, "country_name": _stripped(table, "country"),
+    per_row = {"period_start": start, "period_end": end, "country_name": _stripped(table, "country"),
             "country_code": map_distinct(table.column("code"), lambda text: (text.strip() or None,), [pa.string()])[0],
             "row": lines, "period_error": period_error}  # fmt: skip
     # Columns of counts and of shares are read apart (a share may carry a "%"),
@@ -191,7 +191,7 @@ def _observations(table: CsvTable, cells: list[_Cells], dataset: str, member: st
     for percent in (False, True):
         stacked = [(order, spec) for order, spec in enumerate(cells) if spec.metric.startswith("pct_") == percent]
         if stacked:
-            part, problem = _stacked_cells(stacked, rows, percent, len(lines))
+            part, problem = _stacked_cells(stacked, per_row, percent, len(lines))
             parts.append(part)
             problems += [problem] if problem else []
     if problems:  # the first column with a problem, its first kind of problem, its first row
@@ -220,7 +220,7 @@ def _observations(table: CsvTable, cells: list[_Cells], dataset: str, member: st
     yield from warnings
 
 
-def _stacked_cells(stacked: list[tuple[int, _Cells]], rows: dict[str, pa.Array], percent: bool, n: int):
+def _stacked_cells(stacked: list[tuple[int, _Cells]], per_row: dict[str, pa.Array], percent: bool, n: int):
     """The given columns' cells stacked (column after column), read as numbers,
     blanks dropped; and the first problem, if any, as (column order, kind of
     problem, row, column, unreadable cells): kinds 0 unreadable, 1 unexpected, 2 bad period."""
@@ -248,7 +248,7 @@ def _stacked_cells(stacked: list[tuple[int, _Cells]], rows: dict[str, pa.Array],
         pc.equal(kind, "error"),
         pc.invert(pc.is_in(kind, pa.array(["exact", "banded", "unknown"]))),
         # A bad period only matters on a row that publishes something.
-        pc.is_valid(pc.take(rows["period_error"], at_row)),
+        pc.is_valid(pc.take(per_row["period_error"], at_row)),
     ]
     problem = None
     for problem_kind, found in enumerate(checks):
@@ -258,7 +258,7 @@ def _stacked_cells(stacked: list[tuple[int, _Cells]], rows: dict[str, pa.Array],
             problem = candidate if problem is None or candidate[:3] < problem[:3] else problem
     part = pa.table(
         {
-            **{name: pc.take(column, at_row) for name, column in rows.items() if name != "period_error"},
+            **{name: pc.take(column, at_row) for name, column in per_row.items() if name != "period_error"},
             "metric": per_column([spec.metric for _, spec in stacked]), "value": pc.take(numbers.value, codes),
             "value_text": pc.take(texts.dictionary, codes), "value_low": pc.take(numbers.low, codes),
             "value_high": pc.take(numbers.high, codes), "requester": dimension("requester"),
