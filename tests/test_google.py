@@ -9,7 +9,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from scrapers import pipeline
+from scrapers import formats, pipeline
 from scrapers.models import Observation, ParseError, Warning, observations_in
 from scrapers.sources import google
 from tests.conftest import document_from, mirror_document, shared_path
@@ -141,6 +141,20 @@ def test_bad_cells_fail_naming_line_and_column_first_column_first(tmp_path):
     assert "line 2: pct_items_removed_legal:" in refused([header, bad_share, rows[1], rows[2]])
     bad_period = with_cell(rows[2], "Period Ending", "2023-02-30")
     assert "line 4: bad 'Period Ending' '2023-02-30'" in refused([header, rows[0], rows[1], bad_period])
+
+
+def test_a_dimension_per_row_in_one_column_and_fixed_in_another_is_kept_per_cell():
+    # No Google table mixes them today; a column reader that did must still place every figure.
+    text = "Period Ending,Country/Region,CLDR Territory Code,Requester,Court,Other\n2023-06-30,Viet Nam,VN,Ministry,3,\n2023-06-30,Viet Nam,VN,Police,,<10\n"
+    table = formats.read_csv(text, "t.csv", {"period_ending": ["Period Ending"], "country": ["Country/Region"],
+                             "code": ["CLDR Territory Code"], "requester": ["Requester"], "court": ["Court"],
+                             "other": ["Other"]}, columnar=True)  # fmt: skip
+    cells = [google._Cells("requests", table.column("court"), requester=table.column("requester")),
+             google._Cells("requests", table.column("other"), requester="Executive, police, etc.")]  # fmt: skip
+    records = list(google._observations(table, cells, "d", "t.csv", "t.csv"))
+    obs = list(observations_in(records))
+    assert [(o.requester, o.value, o.value_high, o.row) for o in obs] == [("Ministry", 3, 3, 2), ("Executive, police, etc.", None, 9, 3)]
+    assert [w.kind for w in records if isinstance(w, Warning)] == ["banded_value"]
 
 
 def test_unknown_member_and_truncated_zip_fail_clearly(tmp_path):

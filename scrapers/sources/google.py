@@ -178,94 +178,102 @@ def _half_year(text: str) -> tuple:
 def _observations(table: CsvTable, cells: list[_Cells], dataset: str, member: str, where: str):
     """Every non-blank cell of the given columns as one ObservationTable (in
     file order: row by row, columns left to right), then a warning per banded
-    or unknown cell."""
+    or unknown cell.
+
+    What a cell's figure is made of comes from three small tables: its row's
+    (period, country, line), its column's (metric, requester, ...) and its
+    text's (the number read from it, once per distinct text). The cells that
+    publish something are found first; each column of the result is then
+    gathered once, in file order."""
     lines = table.line_numbers()
+    n = len(lines)
     period_text = table.column("period_ending")
     start, end, period_error = map_distinct(period_text, _half_year, [pa.date32(), pa.date32(), pa.string()])
-    per_row = {"period_start": start, "period_end": end, "country_name": _stripped(table, "country"),
-            "country_code": map_distinct(table.column("code"), lambda text: (text.strip() or None,), [pa.string()])[0],
-            "row": lines, "period_error": period_error}  # fmt: skip
-    # Columns of counts and of shares are read apart (a share may carry a "%"),
-    # each stacked into one long column: a few calls per file, not per column.
-    parts, problems = [], []
+    by_row = {"period_start": start, "period_end": end, "country_name": _stripped(table, "country"),
+              "country_code": map_distinct(table.column("code"), lambda text: (text.strip() or None,), [pa.string()])[0],
+              "row": lines}  # fmt: skip
+    by_column: dict[str, pa.Array] = {
+        "metric": pa.array([spec.metric for spec in cells], pa.string()),
+        "is_total": pa.array([spec.is_total for spec in cells], pa.bool_()),
+        "total_over": pa.array([spec.total_over for spec in cells], pa.string()),
+    }
+    by_cell: dict[str, pa.Array] = {}  # a dimension given per row in some columns and fixed in others
+    for name in ("requester", "product", "reason"):
+        values = [getattr(spec, name) for spec in cells]
+        if all(isinstance(v, str) for v in values):
+            by_column[name] = pa.array(values, pa.string())
+        elif all(v is values[0] for v in values):
+            by_row[name] = values[0]
+        else:
+            by_cell[name] = pa.concat_arrays([v if isinstance(v, pa.Array) else pa.repeat(pa.scalar(v), n) for v in values])
+    bad_period = pc.is_valid(period_error).to_numpy(zero_copy_only=False)
+    # Columns of counts and of shares are read apart (a share may carry a "%").
+    found, problems, distinct = [], [], []
     for percent in (False, True):
-        stacked = [(order, spec) for order, spec in enumerate(cells) if spec.metric.startswith("pct_") == percent]
-        if stacked:
-            part, problem = _stacked_cells(stacked, per_row, percent, len(lines))
-            parts.append(part)
+        orders = [order for order, spec in enumerate(cells) if spec.metric.startswith("pct_") == percent]
+        if orders:
+            cell, problem, numbers = _published_cells([cells[o] for o in orders], orders, bad_period, percent, n)
+            cell["text"] += sum(len(d) for d in distinct)  # numbered across both readings
+            found.append(cell)
+            distinct.append(numbers)
             problems += [problem] if problem else []
     if problems:  # the first column with a problem, its first kind of problem, its first row
-        _, kind, i, spec, errors = min(problems, key=lambda p: p[:3])
-        text = spec.texts[i].as_py()
+        order, kind, i, errors = min(problems, key=lambda p: p[:3])
+        spec, text = cells[order], cells[order].texts[i].as_py()
         if kind == 0:
             raise ParseError(f"{where} line {lines[i]}: {spec.metric}: {errors[text]}")
         if kind == 1:
             raise ParseError(f"{where} line {lines[i]}: {spec.metric}: unexpected cell {text!r}")
         raise ParseError(f"{where} line {lines[i]}: bad 'Period Ending' {period_text[i].as_py()!r}: {period_error[i]}")
-    if not parts:
+    if not found:
         return
-    merged = pa.concat_tables(parts).sort_by([("row", "ascending"), ("_order", "ascending")])
-    n = merged.num_rows
-    merged = (merged.append_column("dataset", pa.repeat(pa.scalar(dataset), n))
-              .append_column("member", pa.repeat(pa.scalar(member), n))
-              .append_column("platform", pa.nulls(n, pa.string())))  # fmt: skip
+    row, order, text = (np.concatenate([cell[k] for cell in found]) for k in ("row", "order", "text"))
+    in_file_order = np.argsort(row * len(cells) + order, kind="stable")
+    row, order, text = row[in_file_order], order[in_file_order], text[in_file_order]
+    figures = pa.concat_tables(distinct).take(text)
+    columns = {
+        **{name: pc.take(column, row) for name, column in by_row.items()},
+        **{name: pc.take(column, order) for name, column in by_column.items()},
+        **{name: pc.take(column, order * n + row) for name, column in by_cell.items()},
+        **{name: figures[name] for name in ("value", "value_text", "value_low", "value_high")},
+        "dataset": pa.repeat(pa.scalar(dataset), len(row)), "member": pa.repeat(pa.scalar(member), len(row)),
+        "platform": pa.nulls(len(row), pa.string()),
+    }  # fmt: skip
+    merged = pa.table(columns)
     warnings = []
-    for row in merged.filter(pc.is_in(merged["_kind"], pa.array(["banded", "unknown"]))).select(
-        ["_kind", "metric", "value_text", "country_name", "member", "row"]
-    ).to_pylist():
-        kind = "banded_value" if row["_kind"] == "banded" else "unknown_value"
-        warnings.append(Warning(kind, f"{row['metric']} published as {row['value_text']!r} for {row['country_name']}",
-                                row["member"], row["row"]))  # fmt: skip
+    kinds = figures["kind"]
+    for i in np.flatnonzero(pc.is_in(kinds, pa.array(["banded", "unknown"])).to_numpy(zero_copy_only=False)).tolist():
+        metric, text, country, line = (columns[name][i].as_py() for name in ("metric", "value_text", "country_name", "row"))
+        kind = "banded_value" if kinds[i].as_py() == "banded" else "unknown_value"
+        warnings.append(Warning(kind, f"{metric} published as {text!r} for {country}", member, line))
     yield ObservationTable(merged.select(OBSERVATION_SCHEMA.names).cast(OBSERVATION_SCHEMA))
     yield from warnings
 
 
-def _stacked_cells(stacked: list[tuple[int, _Cells]], per_row: dict[str, pa.Array], percent: bool, n: int):
-    """The given columns' cells stacked (column after column), read as numbers,
-    blanks dropped; and the first problem, if any, as (column order, kind of
-    problem, row, column, unreadable cells): kinds 0 unreadable, 1 unexpected, 2 bad period."""
-    texts = pa.concat_arrays([spec.texts for _, spec in stacked]).dictionary_encode()
-    # Each distinct cell read once; then only the cells that publish something
-    # (not blank) are gathered, column by column.
+def _published_cells(specs: list[_Cells], orders: list[int], bad_period: np.ndarray, percent: bool, n: int):
+    """The cells of these columns that publish something (not blank), as
+    positions (row, column order, distinct text); the first problem among
+    them as (column order, kind, row, unreadable texts), kinds 0 unreadable,
+    1 unexpected, 2 bad period; and what each distinct text reads as."""
+    texts = pa.concat_arrays([spec.texts for spec in specs]).dictionary_encode()  # column after column
     numbers = parse_number_column(texts.dictionary, percent=percent, count=not percent)
-    published = pc.take(pc.not_equal(numbers.kind, "blank"), texts.indices).to_numpy(zero_copy_only=False)
-    cells = np.flatnonzero(published)  # positions in the stacked column, in order
-    codes = pc.take(texts.indices, cells)
-    at_row, of_column = pa.array(cells % max(n, 1)), pa.array(cells // max(n, 1))
-
-    def per_column(values: list, kind=pa.string()) -> pa.Array:
-        return pc.take(pa.array(values, kind), of_column)
-
-    def dimension(name: str) -> pa.Array:
-        values = [getattr(spec, name) for _, spec in stacked]
-        if all(isinstance(v, str) for v in values):
-            return per_column(values)
-        every = [v if isinstance(v, pa.Array) else pa.repeat(pa.scalar(v, pa.string()), n) for v in values]
-        return pc.take(pa.concat_arrays(every), cells)
-
-    kind = pc.take(numbers.kind, codes)
-    checks = [
-        pc.equal(kind, "error"),
-        pc.invert(pc.is_in(kind, pa.array(["exact", "banded", "unknown"]))),
-        # A bad period only matters on a row that publishes something.
-        pc.is_valid(pc.take(per_row["period_error"], at_row)),
-    ]
+    kind = numbers.kind
+    codes = texts.indices.to_numpy(zero_copy_only=False)
+    published = pc.not_equal(kind, "blank").to_numpy(zero_copy_only=False)[codes]
+    stacked = np.flatnonzero(published)
+    text, row = codes[stacked], stacked % max(n, 1)
+    order = np.asarray(orders, dtype=np.int64)[stacked // max(n, 1)]
     problem = None
-    for problem_kind, found in enumerate(checks):
-        if (i := pc.index(found, True).as_py()) >= 0:
-            order, spec = stacked[cells[i] // n]
-            candidate = (order, problem_kind, int(cells[i] % n), spec, numbers.errors)
+    checks = [
+        pc.equal(kind, "error").to_numpy(zero_copy_only=False)[text],
+        ~pc.is_in(kind, pa.array(["exact", "banded", "unknown"])).to_numpy(zero_copy_only=False)[text],
+        bad_period[row],  # a bad period only matters on a row that publishes something
+    ]
+    for problem_kind, hits in enumerate(checks):
+        if hits.any():
+            i = int(np.argmax(hits))
+            candidate = (int(order[i]), problem_kind, int(row[i]), numbers.errors)
             problem = candidate if problem is None or candidate[:3] < problem[:3] else problem
-    part = pa.table(
-        {
-            **{name: pc.take(column, at_row) for name, column in per_row.items() if name != "period_error"},
-            "metric": per_column([spec.metric for _, spec in stacked]), "value": pc.take(numbers.value, codes),
-            "value_text": pc.take(texts.dictionary, codes), "value_low": pc.take(numbers.low, codes),
-            "value_high": pc.take(numbers.high, codes), "requester": dimension("requester"),
-            "product": dimension("product"), "reason": dimension("reason"),
-            "is_total": per_column([spec.is_total for _, spec in stacked], pa.bool_()),
-            "total_over": per_column([spec.total_over for _, spec in stacked]),
-            "_order": per_column([order for order, _ in stacked], pa.int64()), "_kind": kind,
-        }
-    )  # fmt: skip
-    return part, problem
+    distinct = pa.table({"kind": kind, "value": numbers.value, "value_text": texts.dictionary,
+                         "value_low": numbers.low, "value_high": numbers.high})  # fmt: skip
+    return {"row": row, "order": order, "text": text}, problem, distinct
