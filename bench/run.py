@@ -55,7 +55,7 @@ def timed(fn, *args, **kw) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
-LOAD_RUNS = 5
+LOAD_RUNS = 7
 
 
 def bench_google_load(shared: Path, work: Path) -> float:
