@@ -248,6 +248,8 @@ def read_csv(
         lines = pa.array(np.arange(header_row + 2, header_row + 2 + len(body[0]), dtype=np.int64))
         # Rows of blanks carry nothing (str.strip decides, as for `rows`). A
         # row with a letter or digit is not blank: only the others are asked.
+        if pc.all(pc.match_substring_regex(body[0], "[0-9A-Za-z]")).as_py():
+            return CsvTable(where, header, found, None, body, lines)  # every first cell says so already
         joined = pc.binary_join_element_wise(*body, "")
         undecided = pc.if_else(pc.match_substring_regex(joined, "[0-9A-Za-z]"), "x", joined)
         kept = map_distinct(undecided, lambda row: (bool(row.strip()),), [pa.bool_()])[0]
