@@ -165,22 +165,22 @@ WITH docs AS (
   SELECT h.source, h.dataset, h.platform, h.country_key, h.period_start, h.period_end, h.metric,
          string_agg(DISTINCT d.url, ' ' ORDER BY d.url) AS source_url, max(d.fetched_at) AS fetched_at,
          string_agg(DISTINCT d.sha256, ' ' ORDER BY d.sha256) AS document_sha256
-  FROM (SELECT *, unnest(document_ids) AS document_id FROM headline) h JOIN documents d USING (document_id)
+  FROM (SELECT *, unnest(document_ids) AS document_id FROM headline_live) h JOIN documents d USING (document_id)
   GROUP BY ALL
 ),
 obs AS (
   SELECT o.source, o.dataset, o.platform, o.country_key, o.period_start, o.period_end, o.metric,
          bool_or(o.is_total) AS has_published_total,
          string_agg(DISTINCT o.value_text, ', ' ORDER BY o.value_text) FILTER (WHERE o.value IS NULL) AS banded_as_published
-  FROM observation_rows o SEMI JOIN headline h USING (source, dataset, platform, country_key, period_start, period_end, metric)
+  FROM observation_rows o SEMI JOIN headline_live h USING (source, dataset, platform, country_key, period_start, period_end, metric)
   GROUP BY ALL
 )
 SELECT h.platform, h.country_code, h.country_name, h.period_label, h.period_grain, h.period_start, h.period_end, h.metric,
        m.unit, m.description AS metric_description, h.value, h.value_low, h.value_high, h.banded_rows,
        h.rows AS published_rows, obs.has_published_total, obs.banded_as_published, h.source, h.source_title,
        h.source_homepage, h.dataset, docs.source_url, array_to_string(list_sort(h.document_ids), ' ') AS document_ids,
-       docs.document_sha256, docs.fetched_at
-FROM headline h
+       docs.document_sha256, docs.fetched_at, h.country_key, h.headline_rank
+FROM headline_live h
 JOIN docs USING (source, dataset, platform, country_key, period_start, period_end, metric)
 JOIN obs USING (source, dataset, platform, country_key, period_start, period_end, metric)
 LEFT JOIN metrics m USING (metric)
