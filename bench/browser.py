@@ -14,7 +14,9 @@ Two browsers are measured:
   this dashboard twice before, as anyone who uses it more than once has. Its
   HTTP cache and compiled-script cache hold Streamlit's scripts and the
   dashboard's Plotly bundle (1.4 MB); on a server restart they stay valid (same files).
-- `first_visit`: a new profile with nothing cached, the very first visit.
+  Its figure per page is the median of RETURNING_RUNS rounds of visits, each
+  round on a server started afresh.
+- `first_visit`: a new profile with nothing cached, the very first visit (one round).
 
 "First chart" is the page's first Plotly chart with its traces drawn (for the
 world map: country shapes drawn from the locally served outlines).
@@ -88,6 +90,17 @@ def _visit(context, url: str, selector: str, timeout_s: float) -> float | None:
         page.close()
 
 
+# The returning browser's figure per page is the median of this many visits,
+# each after a server restart: one visit on a shared machine can be off by a second.
+RETURNING_RUNS = 3
+
+
+def _median(seconds: list[float | None]) -> float | None:
+    """The median visit; None (not drawn in time) counts as the slowest."""
+    ordered = sorted(seconds, key=lambda s: float("inf") if s is None else s)
+    return ordered[len(ordered) // 2]
+
+
 def first_chart_seconds(db_path: str | Path | None, pages=PAGES, timeout_s: float = 60,
                         app: Path = serve.APP) -> dict[str, dict[str, float | None]]:  # fmt: skip
     """{"returning": {page: s}, "first_visit": {page: s}} for the dashboard serving db_path (see the module doc)."""
@@ -103,9 +116,12 @@ def first_chart_seconds(db_path: str | Path | None, pages=PAGES, timeout_s: floa
                 for _ in range(2):  # a user who has been here before
                     for _, path, selector in pages:
                         _visit(returning, f"{url}/{path}", selector, timeout_s)
-            with serve.running(db_path, port, app=app) as url:
-                out["returning"] = {name: _visit(returning, f"{url}/{path}", selector, timeout_s)
-                                    for name, path, selector in pages}  # fmt: skip
+            runs = []
+            for _ in range(RETURNING_RUNS):  # each on a server started afresh: no query result cached
+                with serve.running(db_path, port, app=app) as url:
+                    runs.append({name: _visit(returning, f"{url}/{path}", selector, timeout_s)
+                                 for name, path, selector in pages})  # fmt: skip
+            out["returning"] = {name: _median([run[name] for run in runs]) for name, _, _ in pages}
         finally:
             returning.close()
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

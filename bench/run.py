@@ -4,20 +4,23 @@
 - google_load_s: parse and load both Google editions into an empty database
 - duckdb_floor_s: a bare DuckDB read_csv of the same CSV files (the floor)
   Both are medians of LOAD_RUNS runs taken in turn (load, floor, load, ...): on a
-  shared machine one run of either can be off by a third. google_load_first_s is
-  the first load, which also pays what a process does once (loading country
-  names, growing its memory pools): what a `takedowns refresh` command pays.
+  shared machine one run of either can be off by a third. google_load_vs_floor
+  (the target's figure) is the median of each load's ratio to the floor run
+  right after it. google_load_first_s is the first load, which also pays what
+  a process does once (loading country names, growing its memory pools): what
+  a `takedowns refresh` command pays.
 - query_p95_ms: the slowest dashboard query's p95 over repeated runs (full database),
   each run a cache miss (st.cache_data cleared), with the parameters pages pass
 - query_p95_ms_scaled: the same on a 100x copy (rows replicated with shifted periods,
   written to bench/out/synthetic_scaled_100x.duckdb: synthetic, for benchmarking only)
 - first_chart_s / first_chart_s_scaled: per page, seconds from navigation to its first
   chart drawn in headless Chromium (bench/browser.py says exactly what is measured),
-  for a browser that has opened the dashboard before; first_chart_first_visit_s(_scaled)
+  for a browser that has opened the dashboard before (median of three rounds, each on
+  a server started afresh); first_chart_first_visit_s(_scaled)
   the same for a browser with nothing cached; first_chart_floor_s a page holding only
   one small chart, measured the same way (what Streamlit and Plotly cost on this machine),
   drawn as the dashboard draws charts (ui_chart) and with st.plotly_chart
-Targets: no-change refresh < 1 s; google_load_s <= 5 x floor; every query < 50 ms p95
+Targets: no-change refresh < 1 s; google_load_vs_floor <= 5; every query < 50 ms p95
 (full and 100x); every page's first chart within 3 s (full and 100x).
 """
 
@@ -221,6 +224,9 @@ def main(argv=None) -> int:
             loads.append(bench_google_load(args.shared, work / f"google-{run}"))
             floors.append(bench_duckdb_floor(args.shared, work / f"floor-{run}"))
         google_load, floor = statistics.median(loads), statistics.median(floors)
+        # Each load against the floor measured right after it: a busy moment
+        # slows both, so the pair's ratio moves far less than either.
+        load_vs_floor = statistics.median(load / floor for load, floor in zip(loads, floors))
         full_db = work / "full" / "takedowns.duckdb"
         build_s, _ = timed(build, full_db, args.shared)
         nochange = bench_nochange(args.shared, full_db)
@@ -232,7 +238,7 @@ def main(argv=None) -> int:
             "google_load_first_s": round(loads[0], 3),
             "google_load_runs_s": [round(x, 3) for x in loads],
             "duckdb_floor_runs_s": [round(x, 3) for x in floors],
-            "google_load_vs_floor": round(google_load / floor, 1) if floor else None,
+            "google_load_vs_floor": round(load_vs_floor, 2),
             "full_build_s": round(build_s, 2),
             "query_p95_ms": round(max(queries.values()), 2),
             "slowest_query": max(queries, key=queries.get),
@@ -260,7 +266,7 @@ def main(argv=None) -> int:
                 result["first_chart_message"] = f"failed: {type(exc).__name__}: {exc}"
         result["targets_met"] = {
             "refresh_nochange_under_1s": nochange < 1.0,
-            "google_load_within_5x_floor": google_load <= 5 * floor,
+            "google_load_within_5x_floor": load_vs_floor <= 5,
             "queries_under_50ms": result["query_p95_ms"] < 50,
             "queries_under_50ms_scaled": result["query_p95_ms_scaled"] < 50 if scaled is not None else None,
             "first_chart_under_3s": charts_met,
