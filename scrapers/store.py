@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .models import METRIC_UNITS, METRICS, Document, Notice, ObservationTable, SourceSpec, Warning
-from .normalize import map_distinct, period_grain, period_label
+from .normalize import period_grain, period_label
 from .validate import as_text, country_key_column, group_ids
 
 SCHEMA_VERSION = "1"
