@@ -619,7 +619,8 @@ def load_source(
             # Each figure's place in the parse: how `pairs` below names a staged
             # figure, and the order new rows are stored in (as into an empty
             # table) whatever order a join gives them in.
-            con.register("staged", staged.append_column("parse_order", pa.array(np.arange(len(staged)))))
+            staged = staged.append_column("parse_order", pa.array(np.arange(len(staged))))
+            con.register("staged", staged)
         if figures and held:
             # Each staged figure (its parse_order, document and values) with the
             # held row of the same key, if any: its rowid (stable until the
@@ -657,6 +658,16 @@ def load_source(
                          LEFT JOIN documents od ON od.document_id = o.document_id)""",
                 [spec.slug],
             )
+            # The few staged figures whose values differ from the held ones, taken
+            # from pyarrow by parse_order: the revision steps read them, not all.
+            differing = con.execute(
+                """SELECT parse_order FROM pairs
+                   WHERE held.rowid IS NOT NULL
+                     AND (held.value IS DISTINCT FROM value OR held.value_low IS DISTINCT FROM value_low
+                          OR held.value_high IS DISTINCT FROM value_high)
+                   ORDER BY parse_order"""
+            ).fetchnumpy()["parse_order"]
+            con.register("differing", staged.take(differing))
             before = con.execute("SELECT count(*) FROM revisions").fetchone()[0]
             con.execute(
                 """INSERT INTO revisions
@@ -664,7 +675,7 @@ def load_source(
                        s.period_start, s.period_end, s.requester, s.product, s.reason, s.metric, 'changed',
                        s.value, s.value_low, s.value_high, s.value_text, s.document_id,
                        p.held.value, p.held.value_low, p.held.value_high, p.held.value_text, p.held.document_id, ?
-                FROM pairs p JOIN staged s USING (parse_order)
+                FROM pairs p JOIN differing s USING (parse_order)
                 WHERE p.superseded
                   AND (p.held.value IS DISTINCT FROM p.value OR p.held.value_low IS DISTINCT FROM p.value_low
                        OR p.held.value_high IS DISTINCT FROM p.value_high)
@@ -678,7 +689,7 @@ def load_source(
                        s.period_start, s.period_end, s.requester, s.product, s.reason, s.metric, 'changed',
                        p.held.value, p.held.value_low, p.held.value_high, p.held.value_text, p.held.document_id,
                        s.value, s.value_low, s.value_high, s.value_text, s.document_id, ?
-                FROM pairs p JOIN staged s USING (parse_order)
+                FROM pairs p JOIN differing s USING (parse_order)
                 WHERE p.held.document_id <> p.document_id
                   AND NOT p.superseded
                   AND (p.held.value IS DISTINCT FROM p.value OR p.held.value_low IS DISTINCT FROM p.value_low
@@ -729,12 +740,13 @@ def load_source(
                    WHERE rowid IN (SELECT p.held.rowid FROM pairs p
                                    WHERE p.held.rowid IS NOT NULL AND NOT (p.superseded OR p.unchanged))"""
             )
-            con.execute(
-                """INSERT INTO observation_rows
-                   SELECT * EXCLUDE (obs_key, parse_order) FROM staged
-                   WHERE parse_order IN (SELECT parse_order FROM pairs WHERE NOT (superseded OR unchanged))
-                   ORDER BY parse_order"""
-            )
+            replacing = con.execute(
+                "SELECT parse_order FROM pairs WHERE NOT (superseded OR unchanged) ORDER BY parse_order"
+            ).fetchnumpy()["parse_order"]
+            con.register("replacing", staged.take(replacing))
+            con.execute("INSERT INTO observation_rows SELECT * EXCLUDE (obs_key, parse_order) FROM replacing")
+            con.unregister("differing")
+            con.unregister("replacing")
             con.execute("DROP TABLE pairs")
         elif figures:  # nothing of this source held yet: no revisions possible
             con.execute("INSERT INTO observation_rows SELECT * EXCLUDE (parse_order) FROM staged")
