@@ -698,31 +698,41 @@ def load_source(
             )
             # Rows an earlier edition of the same URL published, for a dataset and
             # period the new edition covers, that the new edition leaves out
-            # (no staged figure has their key). Before any held row is replaced.
-            con.execute(
-                """INSERT INTO revisions
-                SELECT o.obs_key, o.source, o.dataset, o.platform, o.country_key, o.country_code, o.country_name,
-                       o.period_start, o.period_end, o.requester, o.product, o.reason, o.metric, 'not_republished',
-                       o.value, o.value_low, o.value_high, o.value_text, o.document_id,
-                       NULL, NULL, NULL, NULL, NULL, ?
-                FROM (SELECT *,
-                             concat_ws(chr(31), source, dataset, platform, country_key, period_start, period_end,
-                                       requester, product, reason, metric) AS obs_key
-                      -- these filters here, not below: the few rows left get a key
-                      FROM observation_rows
-                      WHERE source = ?
-                        AND document_id NOT IN (SELECT DISTINCT document_id FROM staged)
-                        AND (dataset, period_start, period_end) IN (SELECT DISTINCT dataset, period_start, period_end
-                                                                    FROM staged)
-                        AND rowid NOT IN (SELECT p.held.rowid FROM pairs p WHERE p.held.rowid IS NOT NULL)) o
-                JOIN documents od ON od.document_id = o.document_id
-                WHERE od.edition_date <= (SELECT min(sd.edition_date) FROM documents sd
-                                          WHERE sd.document_id IN (SELECT DISTINCT document_id FROM staged))
-                  AND od.url IN (SELECT d.url FROM documents d WHERE d.document_id IN (SELECT DISTINCT document_id FROM staged))
-                  AND NOT EXISTS (SELECT 1 FROM revisions r WHERE r.kind = 'not_republished'
-                                  AND r.old_document_id = o.document_id AND r.obs_key = o.obs_key)""",
-                [now, spec.slug],
-            )
+            # (no staged figure has their key). Before any held row is replaced;
+            # not looked for when every held row of those datasets and periods
+            # has a staged figure (an edition that republishes all it covers).
+            covered, paired = con.execute(
+                """SELECT (SELECT count(*) FROM observation_rows
+                           WHERE source = ? AND (dataset, period_start, period_end) IN
+                                 (SELECT DISTINCT dataset, period_start, period_end FROM staged)),
+                          (SELECT count(held.rowid) FROM pairs)""",
+                [spec.slug],
+            ).fetchall()[0]
+            if covered > paired:
+                con.execute(
+                    """INSERT INTO revisions
+                    SELECT o.obs_key, o.source, o.dataset, o.platform, o.country_key, o.country_code, o.country_name,
+                           o.period_start, o.period_end, o.requester, o.product, o.reason, o.metric, 'not_republished',
+                           o.value, o.value_low, o.value_high, o.value_text, o.document_id,
+                           NULL, NULL, NULL, NULL, NULL, ?
+                    FROM (SELECT *,
+                                 concat_ws(chr(31), source, dataset, platform, country_key, period_start, period_end,
+                                           requester, product, reason, metric) AS obs_key
+                          -- these filters here, not below: the few rows left get a key
+                          FROM observation_rows
+                          WHERE source = ?
+                            AND document_id NOT IN (SELECT DISTINCT document_id FROM staged)
+                            AND (dataset, period_start, period_end) IN (SELECT DISTINCT dataset, period_start, period_end
+                                                                        FROM staged)
+                            AND rowid NOT IN (SELECT p.held.rowid FROM pairs p WHERE p.held.rowid IS NOT NULL)) o
+                    JOIN documents od ON od.document_id = o.document_id
+                    WHERE od.edition_date <= (SELECT min(sd.edition_date) FROM documents sd
+                                              WHERE sd.document_id IN (SELECT DISTINCT document_id FROM staged))
+                      AND od.url IN (SELECT d.url FROM documents d WHERE d.document_id IN (SELECT DISTINCT document_id FROM staged))
+                      AND NOT EXISTS (SELECT 1 FROM revisions r WHERE r.kind = 'not_republished'
+                                      AND r.old_document_id = o.document_id AND r.obs_key = o.obs_key)""",
+                    [now, spec.slug],
+                )
             revisions = con.execute("SELECT count(*) FROM revisions").fetchone()[0] - before
             # A figure republished unchanged only gets the new provenance:
             # updating those columns in place leaves DuckDB far less to rewrite
