@@ -71,8 +71,8 @@ def bench_google_load(shared: Path, work: Path) -> float:
     return total
 
 
-def bench_duckdb_floor(shared: Path, work: Path) -> float:
-    """read_csv of every CSV in both Google zips: the work a loader cannot avoid."""
+def google_csv_files(shared: Path, work: Path) -> list[Path]:
+    """Every CSV in both Google zips, written out for the floor to read."""
     files = []
     for edition in ("previous", "latest"):
         body = (shared / "mirror" / edition / mirror_relpath(google.URL)).read_bytes()
@@ -83,6 +83,11 @@ def bench_duckdb_floor(shared: Path, work: Path) -> float:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     target.write_bytes(zf.read(name))
                     files.append(target)
+    return files
+
+
+def bench_duckdb_floor(files: list[Path]) -> float:
+    """read_csv of every CSV in both Google zips: the work a loader cannot avoid."""
     con = duckdb.connect()
     start = time.perf_counter()
     for f in files:
@@ -219,10 +224,11 @@ def main(argv=None) -> int:
         return 2
     with tempfile.TemporaryDirectory(prefix="takedowns-bench-") as tmp:
         work = Path(tmp)
+        csv_files = google_csv_files(args.shared, work / "floor")
         loads, floors = [], []
         for run in range(LOAD_RUNS):  # in turn, so both see the same moments of a busy machine
             loads.append(bench_google_load(args.shared, work / f"google-{run}"))
-            floors.append(bench_duckdb_floor(args.shared, work / f"floor-{run}"))
+            floors.append(bench_duckdb_floor(csv_files))
         google_load, floor = statistics.median(loads), statistics.median(floors)
         # Each load against the floor measured right after it: a busy moment
         # slows both, so the pair's ratio moves far less than either.

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -552,6 +553,34 @@ def map_distinct(values: pa.Array, fn: Callable[[str], tuple], types: Sequence[p
     ]
 
 
+def group_ids(columns: list[pa.Array | pa.ChunkedArray]) -> np.ndarray:
+    """One integer per row, equal for two rows exactly when every column is
+    (a null equals a null, never a value): rows grouped without building and
+    hashing a long string per row."""
+    ids = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1  # ids lie in range(span)
+    for column in columns:
+        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        encoded = array.dictionary_encode()
+        size = len(encoded.dictionary) + 1  # the last code is null
+        codes = pc.fill_null(encoded.indices, size - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+        if span * size >= 2**62:  # renumber densely before the product could overflow
+            _, ids = np.unique(ids, return_inverse=True)
+            span = int(ids.max()) + 1 if len(ids) else 1
+        ids = ids * size + codes
+        span *= size
+    return ids
+
+
+def map_distinct_rows(columns: list[pa.Array | pa.ChunkedArray], fn: Callable[..., tuple],
+                      types: Sequence[pa.DataType]) -> list[pa.Array]:
+    """fn(*row) -> one item per type, computed once per distinct row of the columns, as columns."""
+    _, first, row_index = np.unique(group_ids(columns), return_index=True, return_inverse=True)
+    results = [fn(*(column[i].as_py() for column in columns)) for i in first.tolist()]
+    row_index = pa.array(row_index)
+    return [pc.take(pa.array([r[i] for r in results], type=t), row_index) for i, t in enumerate(types)]
+
+
 @dataclass(frozen=True)
 class NumberColumn:
     """A column of published cells read as numbers (see `Number`)."""
@@ -561,11 +590,6 @@ class NumberColumn:
     low: pa.Array
     high: pa.Array
     errors: dict[str, str]  # cell text -> why it was refused
-
-    def first(self, kind: str) -> int | None:
-        """Index of the first cell of a kind (None when there is none)."""
-        found = pc.index(self.kind, kind).as_py()
-        return None if found < 0 else found
 
 
 def parse_number_column(texts: pa.Array, *, percent: bool = False, count: bool = False) -> NumberColumn:

@@ -25,8 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .models import METRIC_UNITS, METRICS, Document, Notice, ObservationTable, SourceSpec, Warning
-from .normalize import period_grain, period_label
-from .validate import as_text, country_key_column, group_ids
+from .normalize import map_distinct_rows, period_grain, period_label
+from .validate import as_text, country_key_column
 
 SCHEMA_VERSION = "1"
 
@@ -528,12 +528,7 @@ def _observation_rows(
     ]
     table = pa.concat_tables(parts)
     # Each distinct period labelled once (a few dozen among many rows).
-    spans = group_ids([table["period_start"], table["period_end"]])
-    _, first, span_index = np.unique(spans, return_index=True, return_inverse=True)
-    labels = [_span_label(table["period_start"][i].as_py(), table["period_end"][i].as_py()) for i in first.tolist()]
-    span_index = pa.array(span_index)
-    label = pc.take(pa.array([lab for lab, _ in labels], pa.string()), span_index)
-    grain = pc.take(pa.array([gr for _, gr in labels], pa.string()), span_index)
+    label, grain = map_distinct_rows([table["period_start"], table["period_end"]], _span_label, [pa.string(), pa.string()])
     n = table.num_rows
     source = pa.repeat(pa.scalar(slug), n)
     platform_column = pc.fill_null(table["platform"], platform)
@@ -574,6 +569,11 @@ def _observation_rows(
         }
     )
     return pa.table(columns)
+
+
+def _register_staged(con: duckdb.DuckDBPyConnection, name: str, staged: pa.Table, parse_orders_sql: str) -> None:
+    """Register as `name` the staged rows whose parse_order the query gives, in its order."""
+    con.register(name, staged.take(con.execute(parse_orders_sql).fetchnumpy()["parse_order"]))
 
 
 def _span_label(start: date, end: date) -> tuple[str, str]:
@@ -660,14 +660,14 @@ def load_source(
             )
             # The few staged figures whose values differ from the held ones, taken
             # from pyarrow by parse_order: the revision steps read them, not all.
-            differing = con.execute(
+            _register_staged(
+                con, "differing", staged,
                 """SELECT parse_order FROM pairs
                    WHERE held.rowid IS NOT NULL
                      AND (held.value IS DISTINCT FROM value OR held.value_low IS DISTINCT FROM value_low
                           OR held.value_high IS DISTINCT FROM value_high)
-                   ORDER BY parse_order"""
-            ).fetchnumpy()["parse_order"]
-            con.register("differing", staged.take(differing))
+                   ORDER BY parse_order""",
+            )  # fmt: skip
             before = con.execute("SELECT count(*) FROM revisions").fetchone()[0]
             con.execute(
                 """INSERT INTO revisions
@@ -750,10 +750,10 @@ def load_source(
                    WHERE rowid IN (SELECT p.held.rowid FROM pairs p
                                    WHERE p.held.rowid IS NOT NULL AND NOT (p.superseded OR p.unchanged))"""
             )
-            replacing = con.execute(
-                "SELECT parse_order FROM pairs WHERE NOT (superseded OR unchanged) ORDER BY parse_order"
-            ).fetchnumpy()["parse_order"]
-            con.register("replacing", staged.take(replacing))
+            _register_staged(
+                con, "replacing", staged,
+                "SELECT parse_order FROM pairs WHERE NOT (superseded OR unchanged) ORDER BY parse_order",
+            )  # fmt: skip
             con.execute("INSERT INTO observation_rows SELECT * EXCLUDE (obs_key, parse_order) FROM replacing")
             con.unregister("differing")
             con.unregister("replacing")

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .models import METRICS, Observation, ObservationTable, ParseError, Warning
-from .normalize import map_distinct, resolve_country
+from .normalize import group_ids, map_distinct, resolve_country
 
 KEY_SEPARATOR = "\x1f"  # joins key parts; never in a published cell that reaches a key
 
@@ -62,24 +62,6 @@ def join_columns(columns: list[pa.Array]) -> pa.Array:
     """One string per row from several columns (nulls as \\x00), for grouping."""
     parts = [as_text(c) for c in columns]
     return pc.binary_join_element_wise(*parts, KEY_SEPARATOR, null_handling="replace", null_replacement="\x00")
-
-
-def group_ids(columns: list[pa.Array | pa.ChunkedArray]) -> np.ndarray:
-    """One integer per row, equal for two rows exactly when every column is
-    (a null equals a null, never a value): rows grouped without building and
-    hashing a long string per row."""
-    ids = np.zeros(len(columns[0]), dtype=np.int64)
-    span = 1  # ids lie in range(span)
-    for column in columns:
-        encoded = _array(column).dictionary_encode()
-        size = len(encoded.dictionary) + 1  # the last code is null
-        codes = pc.fill_null(encoded.indices, size - 1).to_numpy(zero_copy_only=False).astype(np.int64)
-        if span * size >= 2**62:  # renumber densely before the product could overflow
-            _, ids = np.unique(ids, return_inverse=True)
-            span = int(ids.max()) + 1 if len(ids) else 1
-        ids = ids * size + codes
-        span *= size
-    return ids
 
 
 def as_text(column: pa.Array | pa.ChunkedArray) -> pa.Array:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from scrapers import store
 from scrapers.formats import _csv_records, read_csv, zip_members
 from scrapers.models import ObservationTable, Observation, ParseError, observations_in
-from scrapers.normalize import map_distinct, parse_count, parse_number, parse_number_column
+from scrapers.normalize import map_distinct, map_distinct_rows, parse_count, parse_number, parse_number_column
 from scrapers.pipeline import checked_figures
 from scrapers.sources import google
 from scrapers.validate import check_totals, country_key, country_key_column, dedupe, group_ids, resolve_countries
@@ -80,6 +80,13 @@ def test_group_ids_renumber_before_they_could_overflow():
     columns = [pa.array([str((i * (k + 1)) % size) for i in range(size)] + ["0"], pa.string()) for k in range(9)]
     ids = group_ids(columns)
     assert len(set(ids[:size].tolist())) == size and ids[size] == ids[0]
+
+
+@given(st.lists(st.tuples(key_texts, key_dates), max_size=30))
+def test_map_distinct_rows_is_a_map(rows):
+    columns = [pa.array([r[0] for r in rows], pa.string()), pa.array([r[1] for r in rows], pa.date32())]
+    joined, = map_distinct_rows(columns, lambda text, day: (f"{text}|{day}",), [pa.string()])
+    assert joined.to_pylist() == [f"{text}|{day}" for text, day in rows]
 
 
 def _observation(name, code, **kw) -> Observation:
